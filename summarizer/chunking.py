@@ -32,7 +32,7 @@ def token_counter(tokenizer) -> Callable[[Sequence[str]], list[int]]:
     def count(texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        enc = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        enc = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(ids) for ids in enc]
     return count
 
@@ -45,7 +45,8 @@ def _cut_long(piece: str, tokenizer, budget: int, count) -> list[str]:
         if count([rest])[0] <= budget:
             parts.append(rest)
             break
-        offsets = tokenizer(rest, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        offsets = tokenizer(rest, add_special_tokens=False, return_offsets_mapping=True,
+                            verbose=False)["offset_mapping"]
         take = budget
         while True:
             cut = offsets[take][0] if take < len(offsets) else len(rest)

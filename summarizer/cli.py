@@ -94,6 +94,8 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("KD_LOG", "WARNING"), format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from transformers.utils import logging as hf_logging
+    hf_logging.disable_progress_bar()  # weight-loading bars are noise on a command line
     from .inputs import InputError
     from .models import ModelLoadError
     from .settings import SettingsError

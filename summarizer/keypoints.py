@@ -55,10 +55,18 @@ def _tidy(item: str) -> str:
     return item
 
 
-def clean_bullets(raw: str, max_bullets: int | None = None, by_sentence: bool = False) -> list[str]:
-    """Model output -> at most `max_bullets` clean, distinct bullets."""
+def clean_bullets(raw: str, max_bullets: int | None = None, by_sentence: bool = False,
+                  truncated: bool = False) -> list[str]:
+    """Model output -> at most `max_bullets` clean, distinct bullets.
+
+    `truncated`: generation stopped at its token limit, so a last item without end
+    punctuation is a sentence cut off mid-way; it is dropped when others remain.
+    """
+    items = split_items(raw, by_sentence=by_sentence)
+    if truncated and len(items) > 1 and not re.search(r"[.!?\"”')\]]\s*$", items[-1]):
+        items = items[:-1]
     out: list[str] = []
-    for item in split_items(raw, by_sentence=by_sentence):
+    for item in items:
         item = _tidy(item)
         if not re.search(r"\w", item):
             continue

@@ -148,14 +148,23 @@ def default_model_dir() -> Path:
     return target
 
 
+_GENERATIVE_HEADS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "Seq2SeqLM")
+_ENCODER_ONLY = {"bert", "roberta", "distilbert", "albert", "electra", "deberta", "deberta-v2",
+                 "xlm-roberta", "camembert", "mpnet", "modernbert"}
+
+
 def detect_family(config) -> Family:
-    name = type(config).__name__
+    """seq2seq or causal; refuses encoders and classifiers, which cannot write text."""
     model_type = getattr(config, "model_type", "")
-    if model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES or getattr(config, "is_encoder_decoder", False):
-        return "seq2seq"
-    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        return "causal"
-    raise ModelLoadError(f"{name} ({model_type or 'unknown type'}) is not a text-generation model; "
+    archs = getattr(config, "architectures", None) or []
+    generative = not archs or any(h in a for a in archs for h in _GENERATIVE_HEADS)
+    if generative and model_type not in _ENCODER_ONLY:
+        if model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES or getattr(config, "is_encoder_decoder", False):
+            return "seq2seq"
+        if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+            return "causal"
+    what = archs[0] if archs else type(config).__name__
+    raise ModelLoadError(f"{what} ({model_type or 'unknown type'}) is not a text-generation model; "
                          "use an encoder-decoder summarizer (BART, PEGASUS, T5) or an instruct LM")
 
 

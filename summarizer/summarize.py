@@ -110,8 +110,9 @@ class Summarizer:
         counts = [int(sum(1 for t in row.tolist() if t != pad and t not in eos_ids)) for row in out]
         return tok.batch_decode(out, skip_special_tokens=True), counts
 
-    def _bullets(self, raw: str, settings: GenerationSettings) -> list[str]:
-        return keypoints.clean_bullets(raw, settings.bullets, by_sentence=self.loaded.family == "seq2seq")
+    def _bullets(self, raw: str, settings: GenerationSettings, n_tokens: int = 0) -> list[str]:
+        return keypoints.clean_bullets(raw, settings.bullets, by_sentence=self.loaded.family == "seq2seq",
+                                       truncated=n_tokens >= settings.token_range()[1])
 
     # ---- public API ----------------------------------------------------------------------
     def summarize(self, text: str, settings: GenerationSettings | None = None,
@@ -140,9 +141,9 @@ class Summarizer:
             outs = per_text[i]
             notes: list[str] = []
             if len(outs) == 1:
-                bullets = self._bullets(outs[0][0], settings)
+                bullets = self._bullets(outs[0][0], settings, outs[0][1])
             else:
-                bullets, extra, notes = self._reduce([o for o, _ in outs], settings, budget, batch_size)
+                bullets, extra, notes = self._reduce(outs, settings, budget, batch_size)
                 outs = outs + extra
             results.append(Summary(
                 bullets=bullets, model=self.name, chunks=len(chunked[i]),
@@ -170,20 +171,20 @@ class Summarizer:
                 progress(done, len(texts))
         return results  # type: ignore[return-value]
 
-    def _reduce(self, chunk_outputs: list[str], settings: GenerationSettings, budget: int,
+    def _reduce(self, chunk_outputs: list[tuple[str, int]], settings: GenerationSettings, budget: int,
                 batch_size: int) -> tuple[list[str], list[tuple[str, int]], list[str]]:
         """Map-reduce: merge chunk bullets and summarize them again until one call reads them all."""
         extra: list[tuple[str, int]] = []
         notes: list[str] = []
         many = settings.with_overrides(bullets=min(20, max(settings.bullets, 2 * settings.bullets)))
-        bullets = keypoints.dedupe([b for o in chunk_outputs for b in self._bullets(o, many)])
+        bullets = keypoints.dedupe([b for o, n in chunk_outputs for b in self._bullets(o, many, n)])
         for _ in range(MAX_REDUCE_ROUNDS):
             merged = "\n".join(bullets)
             pieces = chunk_text(merged, self.loaded.tokenizer, budget)
             final = len(pieces) == 1
             outs = self._run_batched(pieces, settings if final else many, batch_size, None)
             extra += outs
-            new = keypoints.dedupe([b for o, _ in outs for b in self._bullets(o, settings if final else many)])
+            new = keypoints.dedupe([b for o, n in outs for b in self._bullets(o, settings if final else many, n)])
             if final:
                 return new[:settings.bullets], extra, notes
             if self._count([merged])[0] <= self._count(["\n".join(new)])[0]:

@@ -1,0 +1,385 @@
+"""Key Developments web UI: paste or upload a news report, read what happened.
+
+    python app.py                       # http://127.0.0.1:7860, the offline default model
+    python app.py --model ./my-model --models-dir ./models --port 8080
+
+A thin Gradio layer over `summarizer.Summarizer`: models are loaded once and kept
+in a small LRU cache, requests queue with a concurrency limit, and the summarize
+function is also the API endpoint `/summarize` (first argument: the report text;
+first result: the Key Developments as markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import queue
+import re
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home from a local tool
+
+import gradio as gr
+from transformers import TextStreamer
+
+from summarizer import (GenerationSettings, InputError, ModelLoadError, SettingsError, Summarizer,
+                        evidence, keypoints, parse_report)
+from summarizer.inputs import clean_text, read_path
+from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME
+from summarizer.settings import LENGTH_PRESETS, MAX_BEAMS, MAX_BULLETS, MAX_NEW_TOKENS_LIMIT
+
+log = logging.getLogger("app")
+
+ROOT = Path(__file__).resolve().parent
+EXAMPLES_DIR = ROOT / "examples"
+UI_MAX_CHARS = 200_000  # a long feature article is ~50,000; bigger inputs belong to the CLI
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fbcfe8", "#ddd6fe", "#fed7aa", "#a5f3fc", "#e5e7eb"]
+
+
+@dataclass
+class AppConfig:
+    model: str = DEFAULT_MODEL  # the model selected when the page opens
+    models_dir: Path = field(default_factory=lambda: ROOT / "models")
+    device: str = "auto"
+    cache_size: int = 2  # models kept loaded at once
+    concurrency: int = 1  # summaries generated at once; one already uses every CPU core
+    queue_size: int = 100  # waiting requests beyond this are turned away
+    max_chars: int = UI_MAX_CHARS
+
+
+# ---- models -----------------------------------------------------------------------------
+class ModelCache:
+    """Loaded summarizers by name; the least recently used is dropped when full, so
+    trying many models does not grow memory without end."""
+
+    def __init__(self, size: int = 2, device: str = "auto"):
+        self.size, self.device = max(1, size), device
+        self._items: OrderedDict[str, Summarizer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Summarizer:
+        with self._lock:  # one load at a time: two requests for a new model load it once
+            if name in self._items:
+                self._items.move_to_end(name)
+                return self._items[name]
+            summ = Summarizer.from_pretrained(None if name == DEFAULT_MODEL else name, device=self.device)
+            self._items[name] = summ
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+                gc.collect()
+            return summ
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+
+def _default_label() -> str:
+    shipped = ROOT / "models" / "default"
+    if (shipped / "config.json").exists() or (shipped / "adapter_config.json").exists():
+        return "Default (key-developments, fine-tuned)"
+    return f"Default ({DEFAULT_NAME})"
+
+
+def model_choices(cfg: AppConfig) -> list[tuple[str, str]]:
+    """(label, value) pairs: the start-up model, the built-in default, local model folders."""
+    choices = [(_default_label(), DEFAULT_MODEL)]
+    if cfg.model != DEFAULT_MODEL:
+        choices.insert(0, (f"{Path(cfg.model).name or cfg.model} (start-up model)", cfg.model))
+    folders = sorted(cfg.models_dir.iterdir()) if cfg.models_dir.is_dir() else []
+    for d in folders:
+        if d.name == "default" and d.parent == ROOT / "models":
+            continue  # that one *is* the default model
+        if (d / "config.json").exists() or (d / "adapter_config.json").exists():
+            value = str(d.resolve())
+            if value != cfg.model and value not in {v for _, v in choices}:
+                choices.append((d.name, value))
+    return choices
+
+
+# ---- streaming ----------------------------------------------------------------------------
+class _Cancelled(Exception):
+    pass
+
+
+class _QueueStreamer(TextStreamer):
+    """Puts each piece of generated text on the request's event queue; raising from
+    put() is how a request that nobody waits for any more stops generating."""
+
+    def __init__(self, tokenizer, events: queue.Queue):
+        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.events = events
+        self.cancelled = threading.Event()
+
+    def put(self, value):
+        if self.cancelled.is_set():
+            raise _Cancelled()
+        super().put(value)
+
+    def on_finalized_text(self, text: str, stream_end: bool = False):
+        if text:
+            self.events.put(("text", text))
+
+
+# ---- presentation helpers -----------------------------------------------------------------
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
+
+
+def warnings_markdown(bullets: list[str], source: str) -> tuple[str, list[tuple[int, list[str]]]]:
+    """A visible warning per bullet whose numbers or names the source never mentions."""
+    if not bullets:
+        return "⚠️ The model returned no bullets for this text.", []
+    found = evidence.faithfulness_warnings(bullets, source)
+    lines = []
+    for i, missing in found:
+        items = ", ".join(f"“{_md_escape(m)}”" for m in missing)
+        lines.append(f"- ⚠️ **Bullet {i + 1}** mentions {items}, not found in the source: check it.")
+    return "\n".join(lines), found
+
+
+def stats_line(s) -> str:
+    return (f"Model: {s.model} · chunks: {s.chunks} · tokens: {s.input_tokens:,} in, "
+            f"{s.output_tokens:,} out · {s.seconds:.1f} s")
+
+
+def color_map(n: int) -> dict[str, str]:
+    return {evidence.bullet_label([i]): PALETTE[i % len(PALETTE)] for i in range(n)}
+
+
+class Downloads:
+    """Per-request .md and .json files in one temp folder; files older than an hour are
+    swept on each write (Gradio serves its own copy by then)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="key-developments-app-"))
+
+    def write(self, markdown: str, payload: dict) -> tuple[str, str]:
+        cutoff = time.time() - 3600
+        for old in self.dir.glob("*/*"):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+                try:
+                    old.parent.rmdir()
+                except OSError:
+                    pass
+        folder = self.dir / uuid.uuid4().hex[:12]
+        folder.mkdir()
+        md, js = folder / "key-developments.md", folder / "key-developments.json"
+        md.write_text(markdown, encoding="utf-8")
+        js.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        return str(md), str(js)
+
+
+# ---- the app --------------------------------------------------------------------------------
+def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
+    cache = cache or ModelCache(cfg.cache_size, cfg.device)
+    downloads = Downloads()
+    choices = model_choices(cfg)
+
+    def load_file(path: str | None) -> str:
+        """Uploaded file -> report text in the text box (HTML reduced to its text)."""
+        if not path:
+            return gr.skip()
+        if Path(path).suffix.lower() not in UPLOAD_TYPES:
+            raise gr.Error(f"{Path(path).name}: upload a .txt, .md or .html file.", print_exception=False)
+        try:
+            text = read_path(path)
+        except InputError as e:
+            raise gr.Error(str(e).replace(str(Path(path).parent) + os.sep, ""), print_exception=False)
+        if len(text) > cfg.max_chars:
+            raise gr.Error(f"{Path(path).name} holds {len(text):,} characters; the limit here is "
+                           f"{cfg.max_chars:,}.", print_exception=False)
+        return text
+
+    def summarize(text: str, model: str = cfg.model, bullets: int = 4, length: str = "medium",
+                  beams: int = 0, max_new_tokens: int = 0, progress=gr.Progress()):
+        """Key Developments of one report: markdown bullets, the source with supporting
+        sentences highlighted, faithfulness warnings, a stats line and two download files."""
+        text = text or ""
+        if not text.strip():
+            raise gr.Error("There is no text to summarize: paste a report or upload a .txt, .md "
+                           "or .html file.", print_exception=False)
+        if len(text) > cfg.max_chars:
+            raise gr.Error(f"The report is {len(text):,} characters long; the limit here is "
+                           f"{cfg.max_chars:,} characters. Summarize longer texts with the command "
+                           "line: summarizer summarize FILE.", print_exception=False)
+        try:
+            cleaned = clean_text(text, cfg.max_chars)
+            settings = GenerationSettings(max_input_chars=cfg.max_chars).with_overrides(
+                bullets=int(bullets), length=length, num_beams=int(beams) or None,
+                max_new_tokens=int(max_new_tokens) or None)
+        except (InputError, SettingsError) as e:
+            raise gr.Error(str(e), print_exception=False)
+        name = (model or cfg.model).strip()
+        progress(0, desc=f"Loading {name}…" if name not in cache.names() else "Starting…")
+        try:
+            summ = cache.get(name)
+        except ModelLoadError as e:
+            raise gr.Error(f"The model could not be loaded: {e}", print_exception=False)
+        except Exception as e:  # a broken folder can fail in many ways; the user gets one line
+            log.exception("loading %s failed", name)
+            first = (str(e).splitlines() or [type(e).__name__])[0]
+            raise gr.Error(f"The model could not be loaded: {name}: {first}", print_exception=False)
+
+        source = parse_report(cleaned).text
+        gen_kwargs = settings.generate_kwargs(summ.loaded.model.generation_config)
+        events: queue.Queue = queue.Queue()
+        # Tokens stream only from one beam; with beam search the bullets arrive at the end.
+        streamer = _QueueStreamer(summ.loaded.tokenizer, events) if gen_kwargs["num_beams"] == 1 else None
+
+        def work() -> None:
+            try:
+                result = summ.summarize(cleaned, settings,
+                                        progress=lambda done, total: events.put(("progress", (done, total))),
+                                        streamer=streamer)
+                events.put(("done", result))
+            except BaseException as e:  # handed to the request thread, which reports it
+                events.put(("error", e))
+
+        yield "", None, "", "Summarizing…", None, None
+        threading.Thread(target=work, daemon=True, name="summarize").start()
+        partial, last = "", 0.0
+        by_sentence = summ.loaded.family == "seq2seq"
+        try:
+            while True:
+                kind, value = events.get()
+                if kind == "text":
+                    partial += value
+                    if time.monotonic() - last > 0.2:  # a browser needs no more than ~5 updates a second
+                        last = time.monotonic()
+                        md = keypoints.to_markdown(keypoints.clean_bullets(partial, settings.bullets, by_sentence))
+                        yield md, gr.skip(), gr.skip(), "Generating…", gr.skip(), gr.skip()
+                elif kind == "progress":
+                    done, total = value
+                    progress((done, total), desc="Summarizing chunks", unit="chunks")
+                    if total > 1:  # the streamer only runs for single-chunk texts
+                        partial = ""
+                elif kind == "error":
+                    if isinstance(value, (InputError, SettingsError)):
+                        raise gr.Error(str(value), print_exception=False)
+                    log.error("summarizing failed", exc_info=value)
+                    first = (str(value).splitlines() or [type(value).__name__])[0]
+                    raise gr.Error(f"Summarizing failed: {type(value).__name__}: {first}", print_exception=False)
+                else:
+                    summary = value
+                    break
+        finally:
+            if streamer is not None:
+                streamer.cancelled.set()  # stops generate() if the page went away mid-stream
+
+        support = evidence.find_support(summary.bullets, source)
+        warn_md, warned = warnings_markdown(summary.bullets, source)
+        segments = evidence.highlight_segments(source, support)
+        payload = summary.to_dict() | {
+            "settings": settings.to_dict(),
+            "evidence": [{"bullet": b,
+                          "supporting_sentences": [source[a:e] for a, e in s.spans],
+                          "scores": s.scores,
+                          "not_in_source": dict(warned).get(i, [])}
+                         for i, (b, s) in enumerate(zip(summary.bullets, support))],
+        }
+        md_path, json_path = downloads.write(summary.markdown, payload)
+        highlighted = gr.HighlightedText(value=segments, color_map=color_map(len(summary.bullets)))
+        yield summary.markdown, highlighted, warn_md, stats_line(summary), md_path, json_path
+
+    examples = []
+    for p in sorted(EXAMPLES_DIR.glob("*")):
+        if p.suffix.lower() in UPLOAD_TYPES:
+            text = read_path(p)
+            examples.append((parse_report(text).title or p.stem, text))
+
+    with gr.Blocks(title="Key Developments", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown("# Key Developments\nPaste a news report (or upload one) and get a short list "
+                    "of what happened. Each bullet's supporting sentences are highlighted in the source.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1):
+                report = gr.Textbox(label="Report", lines=14, max_lines=30, elem_id="report",
+                                    placeholder="Paste the text of a news report here…",
+                                    info=f"Plain text, markdown or HTML; up to {cfg.max_chars:,} characters.")
+                upload = gr.File(label="…or upload a .txt, .md or .html file", file_types=UPLOAD_TYPES,
+                                 type="filepath", height=90, elem_id="upload")
+                model = gr.Dropdown(choices=choices, value=cfg.model, label="Model", allow_custom_value=True,
+                                    info="A local model folder from the list, or type a folder path or hub id.")
+                with gr.Row():
+                    n_bullets = gr.Slider(1, MAX_BULLETS, value=4, step=1, label="Bullets (at most)")
+                    length = gr.Radio(list(LENGTH_PRESETS), value="medium", label="Length")
+                with gr.Accordion("Advanced", open=False):
+                    beams = gr.Slider(0, MAX_BEAMS, value=0, step=1, label="Beams",
+                                      info="0: the model's own setting. Bullets stream in only with 1 beam.")
+                    max_new = gr.Slider(0, MAX_NEW_TOKENS_LIMIT, value=0, step=8, label="Max new tokens",
+                                        info="0: from the length preset.")
+                button = gr.Button("Summarize", variant="primary", elem_id="summarize")
+            with gr.Column(scale=1):
+                bullets_md = gr.Markdown(label="Key Developments", buttons=["copy"], elem_id="bullets",
+                                         container=True, min_height=120)
+                warnings = gr.Markdown(elem_id="warnings")
+                stats = gr.Markdown(elem_id="stats")
+                with gr.Row():
+                    dl_md = gr.DownloadButton("Download .md", size="sm", elem_id="download-md")
+                    dl_json = gr.DownloadButton("Download .json", size="sm", elem_id="download-json")
+        highlights = gr.HighlightedText(label="Source: the sentences behind each bullet", show_legend=True,
+                                        combine_adjacent=False, elem_id="highlights")
+        gr.Examples(examples=[[t] for _, t in examples], inputs=[report],
+                    example_labels=[title for title, _ in examples], label="Example reports")
+
+        upload.upload(load_file, upload, report, api_visibility="private")
+        button.click(summarize, [report, model, n_bullets, length, beams, max_new],
+                     [bullets_md, highlights, warnings, stats, dl_md, dl_json],
+                     api_name="summarize", concurrency_limit=cfg.concurrency, concurrency_id="generate")
+    demo.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
+    demo.cache = cache  # for start-up preloading and tests
+    return demo
+
+
+CSS = """
+#warnings ul { color: #92400e; background: #fffbeb; border-radius: 6px; padding: 6px 6px 6px 28px; }
+#stats { color: var(--body-text-color-subdued); font-size: 0.9em; }
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Key Developments web UI.")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help="model selected when the page opens: a local folder or hub id (default: the offline default)")
+    p.add_argument("--models-dir", type=Path, default=ROOT / "models",
+                   help="folder whose model subfolders are offered in the model list (default: ./models)")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--share", action="store_true", help="also create a public gradio.live link")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--concurrency", type=int, default=1, help="summaries generated at once (default 1)")
+    p.add_argument("--cache-size", type=int, default=2, help="models kept in memory (default 2)")
+    p.add_argument("--max-chars", type=int, default=UI_MAX_CHARS, help="longest input accepted, in characters")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    model = args.model
+    if model != DEFAULT_MODEL and os.path.exists(os.path.expanduser(model)):
+        model = str(Path(model).expanduser().resolve())
+    cfg = AppConfig(model=model, models_dir=args.models_dir, device=args.device, cache_size=args.cache_size,
+                    concurrency=max(1, args.concurrency), max_chars=args.max_chars)
+    demo = build_app(cfg)
+    try:  # load the start-up model now, so the first visitor does not wait for it
+        demo.cache.get(cfg.model)
+    except Exception as e:  # the page still opens; the model error shows on the first request
+        log.warning("could not preload %s: %s", cfg.model, str(e).splitlines()[0] if str(e) else e)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size="5mb",
+                theme=gr.themes.Soft(), css=CSS)
+
+
+if __name__ == "__main__":
+    main()

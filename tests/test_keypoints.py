@@ -1,0 +1,52 @@
+import json
+
+from hypothesis import given, strategies as st
+
+from summarizer import keypoints as kp
+
+
+def test_markers_whitespace_and_case():
+    raw = "Here are the key developments:\n- first point.\n*  second point\n• third\n1. fourth\n2) fifth\n\n"
+    assert kp.clean_bullets(raw) == ["First point.", "Second point", "Third", "Fourth", "Fifth"]
+
+
+def test_duplicates_and_near_duplicates_dropped_and_capped():
+    raw = "- The council approved the bridge.\n- the council approved the bridge\n" \
+          "- The council has approved the bridge.\n- Work starts in May.\n- Ferries will run.\n"
+    assert kp.clean_bullets(raw, max_bullets=2) == ["The council approved the bridge.", "Work starts in May."]
+
+
+def test_prose_split_into_sentences_for_seq2seq():
+    raw = "The council voted 7-2. Work begins in April. A ferry will run."
+    assert kp.clean_bullets(raw, by_sentence=True) == ["The council voted 7-2.", "Work begins in April.",
+                                                       "A ferry will run."]
+
+
+def test_pegasus_separator():
+    assert kp.clean_bullets("One thing happened.<n>Another thing happened.") == [
+        "One thing happened.", "Another thing happened."]
+
+
+def test_truncated_last_item_dropped():
+    raw = "- A full sentence.\n- Another full one.\n- And a cut off"
+    assert kp.clean_bullets(raw, truncated=True) == ["A full sentence.", "Another full one."]
+    assert len(kp.clean_bullets(raw, truncated=False)) == 3
+
+
+def test_renderers():
+    b = ["One.", "Two."]
+    assert kp.to_markdown(b) == "## Key Developments\n\n- One.\n- Two.\n"
+    assert kp.to_text(b) == "- One.\n- Two.\n"
+    assert json.loads(kp.to_json(b, model="m")) == {"bullets": b, "model": "m"}
+
+
+@given(st.text(max_size=400), st.integers(1, 10))
+def test_cleaner_properties(raw, n):
+    out = kp.clean_bullets(raw, max_bullets=n)
+    assert len(out) <= n
+    for b in out:
+        assert b == b.strip() and b and "\n" not in b
+        assert not (b[0].islower() and b[0].upper() != b[0])
+    for i, a in enumerate(out):
+        for b in out[i + 1:]:
+            assert kp.similar(a, b) < kp.NEAR_DUPLICATE

@@ -1,0 +1,51 @@
+from summarizer.reports import format_report, parse_report
+
+
+def test_example_report_parts(example_reports):
+    rep = parse_report(example_reports["harbor_bridge.txt"])
+    assert rep.is_structured
+    assert rep.title.startswith("City Council Approves")
+    assert len(rep.key_developments) == 4
+    assert rep.key_developments[0].startswith("The council approved a $62 million plan")
+    assert [h for h, _ in rep.sections] == ["The Vote", "Funding", "Traffic During Construction", "Opposition"]
+    assert "structurally deficient" in rep.context
+    # the text to summarize keeps everything but the Key Developments
+    assert "free shuttle ferry every 15 minutes between" in rep.text
+    assert "A free shuttle ferry will run every 15 minutes during the closure." not in rep.text
+    assert rep.title in rep.text and "Context & Previous Events" not in rep.text
+
+
+def test_markdown_variant_with_colon_and_numbers(example_reports):
+    rep = parse_report(example_reports["solar_farm.md"])
+    assert rep.title == "Farmers Back Solar Project on Former Quarry Site"
+    assert len(rep.key_developments) == 3
+    assert rep.key_developments[1].startswith("The planned solar farm")
+    assert [h for h, _ in rep.sections] == ["The Agreement", "The Plan"]
+
+
+def test_crlf_blank_lines_and_any_marker():
+    text = ("Title here\r\n\r\nLede sentence one.\r\n\r\n\r\nKEY DEVELOPMENTS:\r\n* first thing\r\n"
+            "• second thing\r\n2) third thing\r\n\r\nFull Report\r\nSection\r\nBody text here.\r\n")
+    rep = parse_report(text)
+    assert rep.key_developments == ["first thing", "second thing", "third thing"]
+    assert rep.sections == [("Section", "Body text here.")]
+    assert "\r" not in rep.text and "first thing" not in rep.text
+
+
+def test_plain_article_passes_through():
+    text = "  The mayor resigned on Friday.\n\n\n\nShe cited health reasons.  "
+    rep = parse_report(text)
+    assert not rep.is_structured and rep.key_developments == []
+    assert rep.text == "The mayor resigned on Friday.\n\nShe cited health reasons."
+
+
+def test_wrapped_bullet_lines_join():
+    rep = parse_report("T\nKey Developments\n- a long bullet\n  that wraps\n- next\nFull Report\nS\nBody.")
+    assert rep.key_developments == ["a long bullet that wraps", "next"]
+
+
+def test_format_report_round_trip():
+    text = format_report("A title", "A lede.", ["One.", "Two."], [("Head", "Body one.")], "Earlier.")
+    rep = parse_report(text)
+    assert (rep.title, rep.lede, rep.key_developments, rep.sections, rep.context) == (
+        "A title", "A lede.", ["One.", "Two."], [("Head", "Body one.")], "Earlier.")
