@@ -116,9 +116,11 @@ class Summarizer:
 
     # ---- public API ----------------------------------------------------------------------
     def summarize(self, text: str, settings: GenerationSettings | None = None,
-                  progress: Progress | None = None, streamer=None, **overrides) -> Summary:
-        """Key Developments of one report or article."""
-        return self.summarize_many([text], settings, progress=progress, streamer=streamer, **overrides)[0]
+                  progress: Progress | None = None, streamer=None, batch_size: int = 8,
+                  **overrides) -> Summary:
+        """Key Developments of one report or article (its chunks are generated `batch_size` at a time)."""
+        return self.summarize_many([text], settings, batch_size=batch_size, progress=progress,
+                                   streamer=streamer, **overrides)[0]
 
     def summarize_many(self, texts: Iterable[str], settings: GenerationSettings | None = None,
                        batch_size: int = 8, progress: Progress | None = None, streamer=None,
