@@ -3,17 +3,25 @@
     from summarizer import Summarizer
     s = Summarizer.from_pretrained()            # offline default model
     print(s.summarize(report_text).markdown)
+
+Names are imported lazily, so light modules (chunking, reports, keypoints) load
+without importing torch and transformers.
 """
 
-from .inputs import InputError
-from .keypoints import clean_bullets, to_json, to_markdown, to_text
-from .models import LoadedModel, ModelLoadError, load_model
-from .reports import Report, parse_report
-from .settings import GenerationSettings, SettingsError
-from .summarize import Summarizer, Summary
+from importlib import import_module
 
-__all__ = [
-    "GenerationSettings", "InputError", "LoadedModel", "ModelLoadError", "Report", "SettingsError",
-    "Summarizer", "Summary", "clean_bullets", "load_model", "parse_report", "to_json", "to_markdown",
-    "to_text",
-]
+_EXPORTS = {
+    "GenerationSettings": "settings", "SettingsError": "settings",
+    "InputError": "inputs",
+    "clean_bullets": "keypoints", "to_json": "keypoints", "to_markdown": "keypoints", "to_text": "keypoints",
+    "LoadedModel": "models", "ModelLoadError": "models", "load_model": "models",
+    "Report": "reports", "parse_report": "reports",
+    "Summarizer": "summarize", "Summary": "summarize",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
