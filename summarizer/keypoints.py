@@ -66,8 +66,9 @@ def clean_bullets(raw: str, max_bullets: int | None = None, by_sentence: bool = 
     if truncated and len(items) > 1 and not re.search(r"[.!?\"”')\]]\s*$", items[-1]):
         items = items[:-1]
     out: list[str] = []
+    seen: list[str] = []  # sentences already said, in any bullet
     for item in items:
-        item = _tidy(item)
+        item = _tidy(_drop_repeated_sentences(item, seen))
         if not re.search(r"\w", item):
             continue
         if any(similar(item, kept) >= NEAR_DUPLICATE for kept in out):
@@ -76,6 +77,19 @@ def clean_bullets(raw: str, max_bullets: int | None = None, by_sentence: bool = 
         if max_bullets is not None and len(out) >= max_bullets:
             break
     return out
+
+
+def _drop_repeated_sentences(item: str, seen: list[str]) -> str:
+    """Small models loop: drop a sentence already said earlier, in this bullet or another."""
+    sentences = split_sentences(item)
+    if len(sentences) <= 1:
+        return item
+    kept = []
+    for sentence in sentences:
+        if not any(similar(sentence, k) >= NEAR_DUPLICATE for k in seen):
+            kept.append(sentence)
+            seen.append(sentence)
+    return " ".join(kept)
 
 
 def dedupe(bullets: list[str]) -> list[str]:

@@ -50,3 +50,8 @@ def test_cleaner_properties(raw, n):
     for i, a in enumerate(out):
         for b in out[i + 1:]:
             assert kp.similar(a, b) < kp.NEAR_DUPLICATE
+
+
+def test_repeated_sentences_inside_a_bullet_dropped():
+    raw = "- The bridge will close in April. The bridge will close in April. Ferries will run.\n- Costs rose."
+    assert kp.clean_bullets(raw) == ["The bridge will close in April. Ferries will run.", "Costs rose."]
