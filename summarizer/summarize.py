@@ -16,7 +16,7 @@ import torch
 from . import keypoints, prompts
 from .chunking import chunk_text, token_counter
 from .inputs import clean_text
-from .models import LoadedModel, load_model
+from .models import LoadedModel, is_extractive, load_model, resolve_model
 from .reports import parse_report
 from .settings import GenerationSettings
 
@@ -59,6 +59,12 @@ class Summarizer:
     @classmethod
     def from_pretrained(cls, name_or_path: str | None = None, device: str = "auto",
                         dtype: str = "auto", settings: GenerationSettings | None = None) -> "Summarizer":
+        """A generator (seq2seq or instruct LM) or, for a folder with extractive.json, the
+        trained sentence selector; None: the offline default model."""
+        path, display = resolve_model(name_or_path)
+        if is_extractive(path):
+            from .extractive import ExtractiveModel
+            return ExtractiveSummarizer(ExtractiveModel.load(path), display, settings)
         return cls(load_model(name_or_path, device=device, dtype=dtype), settings)
 
     @property
@@ -195,3 +201,38 @@ class Summarizer:
             bullets = new
         notes.append(f"stopped merging after {MAX_REDUCE_ROUNDS} rounds")
         return bullets[:settings.bullets], extra, notes
+
+
+class ExtractiveSummarizer(Summarizer):
+    """The same surface for the trained sentence selector: bullets are source sentences,
+    compressed by deleting words, so nothing is generated (and nothing invented).
+    It reads the whole text at once (chunks=1); token counts are word counts."""
+
+    def __init__(self, model, name: str, settings: GenerationSettings | None = None):
+        self.extractive = model
+        self.loaded = None  # no generator behind this one
+        self._name = name
+        self.settings = (settings or GenerationSettings()).validate()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def summarize_many(self, texts: Iterable[str], settings: GenerationSettings | None = None,
+                       batch_size: int = 8, progress: Progress | None = None, streamer=None,
+                       **overrides) -> list[Summary]:
+        settings = (settings or self.settings).with_overrides(**overrides)
+        texts = list(texts)
+        reports = [parse_report(clean_text(t, settings.max_input_chars)) for t in texts]
+        results = []
+        for i, rep in enumerate(reports, 1):
+            t0 = time.perf_counter()
+            bullets = self.extractive.key_points(rep.text, settings.bullets)
+            results.append(Summary(bullets=bullets, model=self.name, chunks=1,
+                                   input_tokens=len(rep.text.split()),
+                                   output_tokens=sum(len(b.split()) for b in bullets),
+                                   seconds=round(time.perf_counter() - t0, 4),
+                                   reference=rep.key_developments))
+            if progress:
+                progress(i, len(reports))
+        return results

@@ -77,3 +77,18 @@ def test_five_megabytes_are_chunked(tiny_causal, example_reports):
     text = text * (5_000_000 // len(text) + 1)
     r = summ.summarize(text, batch_size=64)
     assert r.chunks > 1000 and len(text) >= 5_000_000
+
+
+def test_default_model_is_the_shipped_extractive_one(example_reports):
+    """No name: the trained selector in models/extractive; its bullets are source text."""
+    from summarizer.summarize import ExtractiveSummarizer
+    summ = Summarizer.from_pretrained()
+    assert isinstance(summ, ExtractiveSummarizer) and "extractive" in summ.name
+    text = example_reports["clinic_vaccines.txt"]
+    r = summ.summarize(text)
+    assert 1 <= len(r.bullets) <= 3 and r.reference and r.markdown.startswith("## Key Developments")
+    source = " ".join(text.split())
+    for b in r.bullets:
+        for number in __import__("re").findall(r"\d[\d,.]*\d|\d", b):
+            assert number in source
+    assert len(summ.summarize(text, bullets=5).bullets) > len(r.bullets)
