@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home from a local tool
+# Heartbeats every 5 s instead of 15: gradio_client gives up on a heartbeat after 20 s, and
+# on a busy CPU a 15 s beat can be late enough that the server cancels a queued request.
+os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "5")
 
 import gradio as gr
 from transformers import TextStreamer
@@ -34,7 +37,7 @@ from transformers import TextStreamer
 from summarizer import (GenerationSettings, InputError, ModelLoadError, SettingsError, Summarizer,
                         evidence, keypoints, parse_report)
 from summarizer.inputs import clean_text, read_path
-from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME
+from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
 from summarizer.settings import LENGTH_PRESETS, MAX_BEAMS, MAX_BULLETS, MAX_NEW_TOKENS_LIMIT
 
 log = logging.getLogger("app")
@@ -84,26 +87,29 @@ class ModelCache:
             return list(self._items)
 
 
-def _default_label() -> str:
-    shipped = ROOT / "models" / "default"
-    if (shipped / "config.json").exists() or (shipped / "adapter_config.json").exists():
-        return "Default (key-developments, fine-tuned)"
-    return f"Default ({DEFAULT_NAME})"
+MODEL_FILES = ("config.json", "adapter_config.json", "extractive.json")  # what makes a folder a model
 
 
 def model_choices(cfg: AppConfig) -> list[tuple[str, str]]:
-    """(label, value) pairs: the start-up model, the built-in default, local model folders."""
-    choices = [(_default_label(), DEFAULT_MODEL)]
-    if cfg.model != DEFAULT_MODEL:
+    """(label, value) pairs: the start-up model, the built-in default and generative
+    models, then the model folders found in the models directory."""
+    # Read the default's identity from the library's constants: resolving the SmolLM2
+    # alias would convert its weights (or fail when its package is missing) at page build.
+    extractive_default = (EXTRACTIVE_DIR / EXTRACTIVE_CONFIG).exists()
+    if extractive_default:
+        choices = [("Default: key-developments-extractive", DEFAULT_MODEL),
+                   (f"{DEFAULT_NAME} (generative)", SMOLLM2)]
+    else:
+        choices = [(f"Default: {DEFAULT_NAME}", DEFAULT_MODEL)]
+    if cfg.model not in (DEFAULT_MODEL, SMOLLM2):
         choices.insert(0, (f"{Path(cfg.model).name or cfg.model} (start-up model)", cfg.model))
+    taken = {str(EXTRACTIVE_DIR.resolve())} | {v for _, v in choices}
     folders = sorted(cfg.models_dir.iterdir()) if cfg.models_dir.is_dir() else []
     for d in folders:
-        if d.name == "default" and d.parent == ROOT / "models":
-            continue  # that one *is* the default model
-        if (d / "config.json").exists() or (d / "adapter_config.json").exists():
-            value = str(d.resolve())
-            if value != cfg.model and value not in {v for _, v in choices}:
-                choices.append((d.name, value))
+        value = str(d.resolve())
+        if any((d / f).exists() for f in MODEL_FILES) and value not in taken:
+            choices.append((d.name, value))
+            taken.add(value)
     return choices
 
 
@@ -150,7 +156,7 @@ def warnings_markdown(bullets: list[str], source: str) -> tuple[str, list[tuple[
 
 def stats_line(s) -> str:
     return (f"Model: {s.model} · chunks: {s.chunks} · tokens: {s.input_tokens:,} in, "
-            f"{s.output_tokens:,} out · {s.seconds:.1f} s")
+            f"{s.output_tokens:,} out · {s.seconds:.2f} s")
 
 
 def color_map(n: int) -> dict[str, str]:
@@ -202,7 +208,7 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                            f"{cfg.max_chars:,}.", print_exception=False)
         return text
 
-    def summarize(text: str, model: str = cfg.model, bullets: int = 4, length: str = "medium",
+    def summarize(text: str, model: str = cfg.model, bullets: int = 3, length: str = "medium",
                   beams: int = 0, max_new_tokens: int = 0, progress=gr.Progress()):
         """Key Developments of one report: markdown bullets, the source with supporting
         sentences highlighted, faithfulness warnings, a stats line and two download files."""
@@ -221,8 +227,12 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                 max_new_tokens=int(max_new_tokens) or None)
         except (InputError, SettingsError) as e:
             raise gr.Error(str(e), print_exception=False)
+        source = parse_report(cleaned).text  # what the model reads: the report minus its own bullets
+        if not source.strip():
+            raise gr.Error("This report has nothing to summarize besides its own Key Developments list.",
+                           print_exception=False)
         name = (model or cfg.model).strip()
-        progress(0, desc=f"Loading {name}…" if name not in cache.names() else "Starting…")
+        progress(0, desc=f"Loading {name}…" if name not in cache.names() else "Summarizing…")
         try:
             summ = cache.get(name)
         except ModelLoadError as e:
@@ -232,11 +242,13 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
             first = (str(e).splitlines() or [type(e).__name__])[0]
             raise gr.Error(f"The model could not be loaded: {name}: {first}", print_exception=False)
 
-        source = parse_report(cleaned).text
-        gen_kwargs = settings.generate_kwargs(summ.loaded.model.generation_config)
         events: queue.Queue = queue.Queue()
-        # Tokens stream only from one beam; with beam search the bullets arrive at the end.
-        streamer = _QueueStreamer(summ.loaded.tokenizer, events) if gen_kwargs["num_beams"] == 1 else None
+        # Tokens stream only from one beam of a generator; with beam search, or from the
+        # extractive default (which generates nothing), the bullets arrive at the end.
+        loaded = getattr(summ, "loaded", None)
+        streamer = None
+        if loaded is not None and settings.generate_kwargs(loaded.model.generation_config)["num_beams"] == 1:
+            streamer = _QueueStreamer(loaded.tokenizer, events)
 
         def work() -> None:
             try:
@@ -250,7 +262,7 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
         yield "", None, "", "Summarizing…", None, None
         threading.Thread(target=work, daemon=True, name="summarize").start()
         partial, last = "", 0.0
-        by_sentence = summ.loaded.family == "seq2seq"
+        by_sentence = loaded is not None and loaded.family == "seq2seq"
         try:
             while True:
                 kind, value = events.get()
@@ -263,8 +275,6 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                 elif kind == "progress":
                     done, total = value
                     progress((done, total), desc="Summarizing chunks", unit="chunks")
-                    if total > 1:  # the streamer only runs for single-chunk texts
-                        partial = ""
                 elif kind == "error":
                     if isinstance(value, (InputError, SettingsError)):
                         raise gr.Error(str(value), print_exception=False)
@@ -290,8 +300,7 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                          for i, (b, s) in enumerate(zip(summary.bullets, support))],
         }
         md_path, json_path = downloads.write(summary.markdown, payload)
-        highlighted = gr.HighlightedText(value=segments, color_map=color_map(len(summary.bullets)))
-        yield summary.markdown, highlighted, warn_md, stats_line(summary), md_path, json_path
+        yield summary.markdown, segments, warn_md, stats_line(summary), md_path, json_path
 
     examples = []
     for p in sorted(EXAMPLES_DIR.glob("*")):
@@ -308,11 +317,12 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                                     placeholder="Paste the text of a news report here…",
                                     info=f"Plain text, markdown or HTML; up to {cfg.max_chars:,} characters.")
                 upload = gr.File(label="…or upload a .txt, .md or .html file", file_types=UPLOAD_TYPES,
-                                 type="filepath", height=90, elem_id="upload")
+                                 type="filepath", height=120, elem_id="upload")
                 model = gr.Dropdown(choices=choices, value=cfg.model, label="Model", allow_custom_value=True,
                                     info="A local model folder from the list, or type a folder path or hub id.")
                 with gr.Row():
-                    n_bullets = gr.Slider(1, MAX_BULLETS, value=4, step=1, label="Bullets (at most)")
+                    n_bullets = gr.Slider(1, MAX_BULLETS, value=GenerationSettings().bullets, step=1,
+                                          label="Bullets (at most)")
                     length = gr.Radio(list(LENGTH_PRESETS), value="medium", label="Length")
                 with gr.Accordion("Advanced", open=False):
                     beams = gr.Slider(0, MAX_BEAMS, value=0, step=1, label="Beams",
@@ -323,13 +333,15 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
             with gr.Column(scale=1):
                 bullets_md = gr.Markdown(label="Key Developments", buttons=["copy"], elem_id="bullets",
                                          container=True, min_height=120)
-                warnings = gr.Markdown(elem_id="warnings")
-                stats = gr.Markdown(elem_id="stats")
+                warnings = gr.Markdown(label="Warnings", show_label=False, elem_id="warnings")
+                stats = gr.Markdown(label="Stats", show_label=False, elem_id="stats")
                 with gr.Row():
                     dl_md = gr.DownloadButton("Download .md", size="sm", elem_id="download-md")
                     dl_json = gr.DownloadButton("Download .json", size="sm", elem_id="download-json")
-        highlights = gr.HighlightedText(label="Source: the sentences behind each bullet", show_legend=True,
-                                        combine_adjacent=False, elem_id="highlights")
+        # Each highlight is labelled inline with its bullet, so no legend (it would list all colours).
+        highlights = gr.HighlightedText(label="Source: the sentences behind each bullet", show_legend=False,
+                                        show_inline_category=True, color_map=color_map(MAX_BULLETS),
+                                        elem_id="highlights")
         gr.Examples(examples=[[t] for _, t in examples], inputs=[report],
                     example_labels=[title for title, _ in examples], label="Example reports")
 
@@ -342,7 +354,12 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
     return demo
 
 
+# Gradio lays highlighted text out as flex boxes with break-all, which cuts words in two;
+# let the source flow like a paragraph instead.
 CSS = """
+#highlights .textfield { display: block; word-break: normal; overflow-wrap: break-word; line-height: 1.8; }
+#highlights .line-break { display: block; }
+#highlights .token-container { display: inline; }
 #warnings ul { color: #92400e; background: #fffbeb; border-radius: 6px; padding: 6px 6px 6px 28px; }
 #stats { color: var(--body-text-color-subdued); font-size: 0.9em; }
 """

@@ -139,12 +139,13 @@ def find_support(bullets: list[str], source: str, top_k: int = 2,
             score = sum(weight(w) for w in shared) / total
             if pairs:
                 score = 0.8 * score + 0.2 * len(pairs & _bigrams(ws)) / len(pairs)
-            scored.append((score, a, b))
-        scored.sort(key=lambda t: (-t[0], t[1]))
+            precision = len(shared) / len(set(ws))  # on a tie, the sentence with less else in it
+            scored.append((round(score, 6), precision, a, b))
+        scored.sort(key=lambda t: (-t[0], -t[1], t[2]))
         best = scored[0][0] if scored else 0.0
         keep = [t for t in scored[:top_k] if t[0] >= min_score and t[0] >= RELATIVE * best]
-        keep.sort(key=lambda t: t[1])
-        out.append(Support(i, [(a, b) for _, a, b in keep], [round(s, 3) for s, _, _ in keep]))
+        keep.sort(key=lambda t: t[2])
+        out.append(Support(i, [(a, b) for _, _, a, b in keep], [round(t[0], 3) for t in keep]))
     return out
 
 
@@ -236,34 +237,45 @@ def _names(bullet: str) -> list[tuple[str, int]]:
     return out
 
 
+_TITLES = frozenset("""mr mrs ms dr prof professor sir dame lord lady mayor governor president senator
+judge justice minister secretary chairman chairwoman chair councillor councilor chief officer
+general captain sergeant king queen prince princess rep sen gov""".split())
+
+
+def _phrase_key(text: str) -> str:
+    return " " + " ".join(_stem(w) for w in re.findall(r"[\w'’]+", text)) + " "
+
+
 def unsupported_facts(bullet: str, source: str) -> list[str]:
-    """Numbers and names in `bullet` that the source never mentions (in any case, and
-    with number words and digits treated alike). Adjacent missing name words are
-    reported together ("Jane Doe", not "Jane", "Doe")."""
+    """Numbers and names in `bullet` that the source never mentions.
+
+    Number words and digits count alike ("eighteen" = 18), case is ignored, and a
+    run of capitalised words ("Mill City Council") must occur as a run in the source,
+    so two real words glued into a new name are caught too. A title in front
+    ("Mayor Ruiz" for "Mayor Elena Ruiz") is not required to match.
+    """
     missing: list[str] = []
     have = _source_numbers(source)
     for surface, values in _number_values(bullet):
         if not values & have:
             missing.append(surface)
     src_words = {_stem(w) for w in re.findall(r"[\w'’]+", source)}
-    src_words |= {w.lower() for w in re.findall(r"[\w'’.-]+", source)}
-    group: list[str] = []
+    src_phrases = _phrase_key(source)
+    groups: list[list[str]] = []
     last_end = -2
     for word, pos in _names(bullet):
-        absent = _stem(word) not in src_words and word.lower() not in src_words
-        if absent and group and pos - last_end <= 1:
-            group.append(word)
-        elif absent:
-            if group:
-                missing.append(" ".join(group))
-            group = [word]
+        if groups and pos - last_end <= 1:
+            groups[-1].append(word)
         else:
-            if group:
-                missing.append(" ".join(group))
-            group = []
+            groups.append([word])
         last_end = pos + len(word)
-    if group:
-        missing.append(" ".join(group))
+    for group in groups:
+        core = list(group)
+        while len(core) > 1 and _stem(core[0]).rstrip(".") in _TITLES:
+            core.pop(0)
+        absent = any(_stem(w) not in src_words for w in group)
+        if absent or (len(core) > 1 and _phrase_key(" ".join(core)) not in src_phrases):
+            missing.append(" ".join(group))
     seen: set[str] = set()
     return [m for m in missing if not (m in seen or seen.add(m))]
 

@@ -15,7 +15,7 @@ import torch
 
 from . import keypoints, prompts
 from .chunking import chunk_text, token_counter
-from .inputs import clean_text
+from .inputs import InputError, clean_text
 from .models import LoadedModel, is_extractive, load_model, resolve_model
 from .reports import parse_report
 from .settings import GenerationSettings
@@ -48,6 +48,14 @@ class Summary:
         d = asdict(self)
         d["markdown"] = self.markdown
         return d
+
+
+def _parse(text: str, settings: GenerationSettings):
+    """Validated text -> report; a report that is only its own Key Developments has nothing to read."""
+    rep = parse_report(clean_text(text, settings.max_input_chars))
+    if not rep.text.strip():
+        raise InputError("the report holds only its Key Developments list; paste the full report")
+    return rep
 
 
 class Summarizer:
@@ -135,7 +143,7 @@ class Summarizer:
         settings = (settings or self.settings).with_overrides(**overrides)
         t0 = time.perf_counter()
         texts = list(texts)
-        reports = [parse_report(clean_text(t, settings.max_input_chars)) for t in texts]
+        reports = [_parse(t, settings) for t in texts]
         budget = self.chunk_budget(settings)
         chunked = [chunk_text(r.text, self.loaded.tokenizer, budget) for r in reports]
         jobs = [(i, c) for i, chunks in enumerate(chunked) for c in chunks]
@@ -223,7 +231,7 @@ class ExtractiveSummarizer(Summarizer):
                        **overrides) -> list[Summary]:
         settings = (settings or self.settings).with_overrides(**overrides)
         texts = list(texts)
-        reports = [parse_report(clean_text(t, settings.max_input_chars)) for t in texts]
+        reports = [_parse(t, settings) for t in texts]
         results = []
         for i, rep in enumerate(reports, 1):
             t0 = time.perf_counter()

@@ -92,3 +92,8 @@ def test_default_model_is_the_shipped_extractive_one(example_reports):
         for number in __import__("re").findall(r"\d[\d,.]*\d|\d", b):
             assert number in source
     assert len(summ.summarize(text, bullets=5).bullets) > len(r.bullets)
+
+
+def test_report_with_only_its_key_developments_is_refused(summ):
+    with pytest.raises(InputError, match="only its Key Developments"):
+        summ.summarize("Key Developments\n- One thing.\n- Another thing.\n")
