@@ -116,12 +116,24 @@ class FinetuneConfig:
             check(v >= 1, f"--{name.replace('_', '-')} must be at least 1, got {v}")
         check(self.eval_batch_size is None or self.eval_batch_size >= 1, "--eval-batch-size must be at least 1")
         check(self.bullets <= 20, f"--bullets must be at most 20, got {self.bullets}")
-        check(16 <= self.max_source_length <= 1_000_000, f"--max-source-length must be from 16, got {self.max_source_length}")
-        check(8 <= self.max_target_length <= 1024, f"--max-target-length must be from 8 to 1024, got {self.max_target_length}")
+        check(16 <= self.max_source_length <= 1_000_000,
+              f"--max-source-length must be at least 16, got {self.max_source_length}")
+        check(8 <= self.max_target_length <= 1024,
+              f"--max-target-length must be from 8 to 1024, got {self.max_target_length}")
         check(0 <= self.lora_dropout < 1, f"--lora-dropout must be in [0, 1), got {self.lora_dropout}")
         check(self.eval_steps >= 0, f"--eval-steps must be >= 0, got {self.eval_steps}")
         check(self.save_steps is None or self.save_steps >= 1, "--save-steps must be at least 1")
         check(self.max_train_samples is None or self.max_train_samples >= 1, "--max-train-samples must be at least 1")
+        from transformers.trainer_utils import SchedulerType
+
+        schedules = [t.value for t in SchedulerType]
+        check(self.lr_scheduler in schedules,
+              f"--lr-scheduler {self.lr_scheduler!r} is not one of {', '.join(schedules)}")
+        if self.precision == "fp16":
+            import torch
+
+            check(torch.cuda.is_available() and not self.cpu,
+                  "--precision fp16 needs a CUDA GPU; use bf16 or fp32 on this machine")
         if self.eval_enabled and self.save_steps:
             check(self.save_steps % self.eval_steps == 0,
                   f"--save-steps ({self.save_steps}) must be a multiple of --eval-steps ({self.eval_steps}) "

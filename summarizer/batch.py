@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .cli import EXIT_FAIL, EXIT_OK, add_generation_args, settings_from_args
 from .inputs import InputError, clean_text
@@ -47,6 +47,7 @@ COLUMNS = ["id", "line", "bullets", "markdown", "model", "chunks", "input_tokens
            "output_tokens", "notes", "error"]
 DEFAULT_WINDOW = {"local": 10_000, "ray": 100_000}
 ABORT_AFTER = 32  # this many articles failing to generate in a row means the job itself is broken
+GENERATION_FAILED = "generation failed"
 MAX_ERRORS_SHOWN = 10
 
 
@@ -66,6 +67,7 @@ class BatchConfig:
     retry_failed: bool = False
     window: int | None = None  # valid rows sorted by length together (None: per engine)
     progress: bool = True
+    threads: int | None = None  # torch CPU threads (None: torch's default, all cores)
     engine: str = "local"  # local | ray
     ray_address: str | None = None
     num_workers: int | None = None  # Ray actors (None: one per GPU, else one per CPU)
@@ -124,16 +126,13 @@ class Journal:
         self.failed_ids: set[str] = set()
         self.models: set[str] = set()
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = self._load_and_repair()
         self._f = path.open("a", encoding="utf-8")
-        self._lock()
-        for row in rows:
+        self._lock()  # before any repair: never cut a line another job is writing
+        for row in self._load_and_repair():
             self._remember(row)
 
     def _load_and_repair(self) -> list[dict]:
         """Rows already written; a torn last line from a killed write is cut off."""
-        if not self.path.exists():
-            return []
         data = self.path.read_bytes()
         good = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
         rows = []
@@ -282,15 +281,16 @@ def open_rows(source: str, text_field: str | None, id_field: str | None,
 
     The columns are picked here, eagerly, so a wrong --text-field fails before the model loads.
     Ids are claimed in input order: a later row with a taken id is recorded as a duplicate
-    under `ID@line-N`, which keeps every id in the output unique.
+    under `ID@line-N` (`ID@row-N` for Parquet and datasets), which keeps ids unique.
     """
     from .records import pick_column, read_records
 
     records = read_records(source)
-    head = []  # the first rows, to see which columns the data has
+    head, readable = [], 0  # the first rows, to see which columns the data has
     for rec in records:
         head.append(rec)
-        if sum(1 for r in head if r.error is None) >= 50:
+        readable += rec.error is None
+        if readable >= 50:
             break
     if not head:
         raise InputError(f"{source} holds no rows")
@@ -308,36 +308,36 @@ def open_rows(source: str, text_field: str | None, id_field: str | None,
 def _rows(records, text_col, id_col, max_chars, unit) -> Iterator[Item | dict]:
     from .records import get_field
 
-    first_line: dict[str, int] = {}
+    first: dict[str, int] = {}  # id -> the line that claimed it
     for rec in records:
-        n = rec.line
-        rid, problem = _row_id(rec, id_col, f"{unit}-{n}")
-        if rid in first_line:
-            dup = f"{rid}@line-{n}"
-            yield _error_row(dup, n, f"line {n}: duplicate id {rid!r} (first on line {first_line[rid]})")
+        n, where = rec.line, f"{unit} {rec.line}"
+        rid, problem = _row_id(rec, id_col, f"{unit}-{n}", where)
+        if rid in first:
+            yield _error_row(f"{rid}@{unit}-{n}", n,
+                             f"{where}: duplicate id {rid!r} (first on {unit} {first[rid]})")
             continue
-        first_line[rid] = n
+        first[rid] = n
         if rec.error or problem:
             yield _error_row(rid, n, rec.error or problem)
             continue
         try:
-            text = get_field(rec.data, text_col) if text_col else None
+            text = get_field(rec.data, text_col)
         except KeyError:
-            yield _error_row(rid, n, f"line {n}: no {text_col!r} field")
+            yield _error_row(rid, n, f"{where}: no {text_col!r} field")
             continue
         if not isinstance(text, str):
             what = "null" if text is None else type(text).__name__
-            yield _error_row(rid, n, f"line {n}: {text_col!r} is {what}, not text")
+            yield _error_row(rid, n, f"{where}: {text_col!r} is {what}, not text")
             continue
         try:
             clean_text(text, max_chars)
         except InputError as e:
-            yield _error_row(rid, n, f"line {n}: {e}")
+            yield _error_row(rid, n, f"{where}: {e}")
             continue
         yield Item(rid, n, text)
 
 
-def _row_id(rec, id_col: str | None, fallback: str) -> tuple[str, str | None]:
+def _row_id(rec, id_col: str | None, fallback: str, where: str) -> tuple[str, str | None]:
     """The row's id as text, or a stable one from its position; plus a problem, if any."""
     from .records import get_field
 
@@ -350,7 +350,7 @@ def _row_id(rec, id_col: str | None, fallback: str) -> tuple[str, str | None]:
     if value is None or value == "":
         return rec.source_id or fallback, None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return fallback, f"line {rec.line}: id {id_col!r} is {type(value).__name__}, not text or a number"
+        return fallback, f"{where}: id {id_col!r} is {type(value).__name__}, not text or a number"
     return str(value), None
 
 
@@ -398,16 +398,17 @@ def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: Gener
     except Exception as e:
         if is_out_of_memory(e):
             _free_gpu_memory()
-        if len(items) > 1:
+        if len(items) > 1:  # texts are checked before anything is generated: finding a bad one is cheap
             half = (len(items) + 1) // 2
             return (summarize_batch(summarizer, items[:half], settings)
                     + summarize_batch(summarizer, items[half:], settings))
-        it = items[0]
-        if is_out_of_memory(e):
-            msg = "out of memory even alone; lower --max-input-tokens or use a larger GPU"
+        if isinstance(e, InputError):  # a check inside the library that the reader does not make
+            msg = str(e)
+        elif is_out_of_memory(e):
+            msg = f"{GENERATION_FAILED}: out of memory even alone; lower --max-input-tokens or use a larger GPU"
         else:
-            msg = f"generation failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        return [result_row(it, summarizer.name, error=f"line {it.line}: {msg}")]
+            msg = f"{GENERATION_FAILED}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        return [result_row(items[0], summarizer.name, error=f"line {items[0].line}: {msg}")]
 
 
 def _free_gpu_memory() -> None:
@@ -435,6 +436,8 @@ def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobRepo
         raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
     if cfg.engine not in DEFAULT_WINDOW:
         raise InputError(f"unknown engine {cfg.engine!r}; use local or ray")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise InputError(f"--threads must be at least 1, got {cfg.threads}")
     window = cfg.window or DEFAULT_WINDOW[cfg.engine]
     if window < 1:
         raise InputError(f"--window must be at least 1, got {window}")
@@ -443,12 +446,19 @@ def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobRepo
     if Path(cfg.input).exists() and Path(cfg.input).resolve() == output.resolve():
         raise InputError("the output would overwrite the input; pick another output file")
     jpath = journal_path(output)
-    if cfg.overwrite:
+    rows = open_rows(cfg.input, cfg.text_field, cfg.id_field, cfg.settings.max_input_chars)
+    if cfg.overwrite:  # only once the input is known to be readable
         for p in {output, jpath}:
             p.unlink(missing_ok=True)
-
-    rows = open_rows(cfg.input, cfg.text_field, cfg.id_field, cfg.settings.max_input_chars)
-    seed = read_table(output) if fmt != "jsonl" and output.exists() and not jpath.exists() else None
+    seed = None
+    if fmt != "jsonl" and output.exists() and not jpath.exists():
+        try:
+            seed = read_table(output)
+        except Exception:  # csv/json/pyarrow each raise their own types
+            seed = None
+        if seed is None or not all({"id", "line", "error"} <= r.keys() for r in seed):
+            raise InputError(f"{output} is not a batch result file; pick another output "
+                             "or pass --overwrite to replace it")
     journal = Journal(jpath)
     report = JobReport(output=str(output))
     try:
@@ -479,13 +489,16 @@ def _process(cfg: BatchConfig, rows, window: int, journal: Journal, report: JobR
     if cfg.engine == "ray":
         engine, finish = ray_engine(cfg)
     else:
+        if cfg.threads:
+            import torch
+            torch.set_num_threads(cfg.threads)
         if summarizer is None:
             from .summarize import Summarizer
             summarizer = Summarizer.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype,
                                                     settings=cfg.settings)
-        lm = summarizer.loaded
-        print(f"batch: {summarizer.name} on {lm.device} ({next(lm.model.parameters()).dtype}), "
-              f"batch size {cfg.batch_size}", file=sys.stderr)
+        lm = summarizer.loaded  # None for the extractive selector: it generates nothing
+        where = f"on {lm.device} ({next(lm.model.parameters()).dtype})" if lm else "(extractive, CPU)"
+        print(f"batch: {summarizer.name} {where}, batch size {cfg.batch_size}", file=sys.stderr)
         engine = local_engine(summarizer, cfg.settings)
 
     bar = tqdm(total=count_rows(cfg.input), unit="article", desc="batch", disable=not cfg.progress,
@@ -515,7 +528,7 @@ def _process(cfg: BatchConfig, rows, window: int, journal: Journal, report: JobR
                     if r["error"]:
                         report.failed += 1
                         report.errors.append(r["error"])
-                        streak += 1
+                        streak += GENERATION_FAILED in r["error"]
                     else:
                         report.done += 1
                         streak = 0
@@ -541,8 +554,13 @@ class RayWorker:
     """One Summarizer per Ray actor; each input row is one planned batch (JSON), so batches
     on the cluster are exactly the batches the local engine would run."""
 
-    def __init__(self, model: str | None, device: str, dtype: str, settings: dict):
+    def __init__(self, model: str | None, device: str, dtype: str, settings: dict, threads: int | None):
+        import torch
+
         from .summarize import Summarizer
+
+        if threads:
+            torch.set_num_threads(threads)
 
         self.settings = GenerationSettings(**settings)
         self.summarizer = Summarizer.from_pretrained(model, device=device, dtype=dtype, settings=self.settings)
@@ -584,11 +602,13 @@ def ray_engine(cfg: BatchConfig):
         if not batches:
             return
         payloads = [{"batch": json.dumps([it.__dict__ for it in b], ensure_ascii=False)} for b in batches]
-        ds = ray.data.from_items(payloads, override_num_blocks=min(len(payloads), workers * 4))
+        # One planned batch per block: results stream back (and are flushed) batch by batch.
+        ds = ray.data.from_items(payloads, override_num_blocks=len(payloads))
         ds = ds.map_batches(RayWorker, batch_size=1, batch_format="numpy",
                             compute=ray.data.ActorPoolStrategy(size=min(workers, len(payloads))),
                             fn_constructor_kwargs={"model": cfg.model, "device": device, "dtype": cfg.dtype,
-                                                   "settings": cfg.settings.to_dict()},
+                                                   "settings": cfg.settings.to_dict(),
+                                                   "threads": cfg.threads or max(1, int(cfg.cpus_per_worker))},
                             num_gpus=gpus, num_cpus=cfg.cpus_per_worker)
         for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
             for payload in out["rows"]:
@@ -623,8 +643,11 @@ def add_batch_parser(subparsers) -> None:
     p.add_argument("--window", type=int, default=None,
                    help="rows sorted by length together (default 10000; 100000 with --engine ray)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: all cores; fewer is faster on a busy machine)")
     r = p.add_argument_group("cluster (Ray Data)")
-    r.add_argument("--engine", choices=["local", "ray"], default="local")
+    r.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: an actor pool on a Ray cluster")
     r.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
     r.add_argument("--num-workers", type=int, default=None, help="actors (default: one per GPU, else per CPU)")
     r.add_argument("--gpus-per-worker", type=float, default=None, help="default 1 when the cluster has GPUs")
@@ -639,7 +662,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         dtype=args.dtype, settings=settings_from_args(args), batch_size=args.batch_size,
         text_field=args.text_field, id_field=args.id_field, overwrite=args.overwrite,
         allow_failures=args.allow_failures, retry_failed=args.retry_failed, window=args.window,
-        progress=args.progress, engine=args.engine, ray_address=args.ray_address,
+        progress=args.progress, threads=args.threads, engine=args.engine, ray_address=args.ray_address,
         num_workers=args.num_workers, gpus_per_worker=args.gpus_per_worker,
         cpus_per_worker=args.cpus_per_worker)
     report = run_job(cfg)

@@ -1,0 +1,54 @@
+"""`python -m finetune --train PATH --valid PATH --output-dir DIR [--model INIT] [options]`
+
+Exit codes: 0 done, 2 bad arguments or input (one-line message, no traceback), 1 other failures,
+130 interrupted (continue with --resume).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
+    # torchrun / accelerate launch: only the first process speaks, except for errors
+    logging.getLogger("finetune").setLevel(logging.INFO if int(os.environ.get("RANK", "0")) == 0 else logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_warning()
+
+    from summarizer.inputs import InputError
+    from summarizer.models import ModelLoadError
+    from summarizer.settings import SettingsError
+
+    from .config import FinetuneError, parse_args
+    from .train import format_summary, run
+
+    cfg = parse_args(argv)
+    try:
+        summary = run(cfg)
+    except (FinetuneError, InputError, ModelLoadError, SettingsError) as e:
+        print(f"finetune: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("finetune: interrupted; continue with the same command and --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RuntimeError as e:  # the one failure users can fix with a flag
+        if "out of memory" not in str(e).lower():
+            raise
+        print("finetune: error: out of memory; lower --batch-size (raise --gradient-accumulation-steps to "
+              "keep the effective batch), shorten --max-source-length or add --gradient-checkpointing",
+              file=sys.stderr)
+        return EXIT_FAIL
+    if summary:
+        print(format_summary(summary))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

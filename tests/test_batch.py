@@ -1,0 +1,349 @@
+"""`summarizer batch`: resume after kills, bad rows, output formats, OOM halving, Ray Data.
+
+The model is a tiny random Llama whose weights are scaled up so that its output depends on
+its input (the plain random one writes the same filler for every article, which would make
+"equals the uninterrupted run" trivially true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from summarizer import InputError, Summarizer
+from summarizer.batch import Item, Journal, plan_batches, read_table
+from summarizer.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GEN = ["--max-new-tokens", "16", "--no-progress"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a busy 2-core machine it is many times faster than two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def lively_model(tiny_causal, tmp_path_factory) -> Path:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0.0, 3.0 / p.shape[-1] ** 0.5, generator=gen)
+    path = tmp_path_factory.mktemp("lively-llama")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_causal).save_pretrained(path)
+    return path
+
+
+def make_articles(n: int, seed: int = 0) -> list[dict]:
+    """Short articles of varied length (so batches pad) cut from an example report."""
+    rng = random.Random(seed)
+    words = (ROOT / "examples" / "harbor_bridge.txt").read_text(encoding="utf-8").split()
+    rows = []
+    for i in range(n):
+        k = rng.randint(5, 40)
+        s = rng.randint(0, len(words) - k)
+        rows.append({"id": f"a{i:02d}", "article": " ".join(words[s:s + k])})
+    return rows
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def by_id(rows: list[dict]) -> dict[str, dict]:
+    out = {r["id"]: r for r in rows}
+    assert len(out) == len(rows), "duplicate ids in the output"
+    return out
+
+
+def run_batch(*args) -> int:
+    return main(["batch", *map(str, args)])
+
+
+# ---- resume ------------------------------------------------------------------------------
+@pytest.mark.slow  # four fresh processes (imports dominate: 20-40 s on a busy 2-core machine)
+def test_sigkill_three_times_then_resume_equals_uninterrupted_run(lively_model, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(60))
+    common = ["--model", lively_model, "--batch-size", "2", *GEN]
+    assert run_batch(src, "-o", tmp_path / "ref.jsonl", *common) == 0
+    reference = by_id(read_jsonl(tmp_path / "ref.jsonl"))
+    assert len(reference) == 60 and len({tuple(r["bullets"]) for r in reference.values()}) > 30
+
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "summarizer", "batch", str(src), "-o", str(out), *map(str, common)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    kills = []
+    for _ in range(3):
+        done = len(read_jsonl(out)) if out.exists() else 0
+        target = rng.randint(done + 1, min(done + 20, 54))  # rows written before the kill
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))  # land anywhere in the next batch, or in a write
+        assert proc.poll() is None, f"seed {seed}: the job ended before kill {len(kills) + 1}: " \
+                                    f"{proc.stderr.read().decode()[-500:]}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+        kills.append(out.read_bytes().count(b"\n"))
+    assert kills[-1] < 60, f"seed {seed}: rows at the kills: {kills}"
+    print(f"seed {seed}: rows in the output at the kills: {kills}")
+
+    final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert "resuming:" in final.stderr
+    rows = read_jsonl(out)
+    assert len(rows) == 60, f"seed {seed}, rows at the kills {kills}: {len(rows)} rows"
+    assert by_id(rows) == reference, f"seed {seed}, rows at the kills {kills}"
+
+
+def test_torn_last_line_is_cut_and_the_row_redone(lively_model, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(6))
+    ref = tmp_path / "ref.jsonl"
+    assert run_batch(src, "-o", ref, "--model", lively_model, "--batch-size", "1", *GEN) == 0
+    lines = ref.read_text(encoding="utf-8").splitlines(keepends=True)
+    out = tmp_path / "out.jsonl"
+    out.write_text("".join(lines[:3]) + lines[3][:25], encoding="utf-8")  # killed mid-write
+    assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "1", *GEN) == 0
+    assert by_id(read_jsonl(out)) == by_id(read_jsonl(ref))
+
+
+def test_rerun_skips_done_rows_and_overwrite_starts_over(lively_model, tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(5))
+    out = tmp_path / "out.jsonl"
+    args = [src, "-o", out, "--model", lively_model, *GEN]
+    assert run_batch(*args) == 0
+    first = out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert run_batch(*args) == 0
+    assert "0 done, 0 failed, 5 skipped" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == first
+    write_jsonl(src, make_articles(8))  # new rows appended to the input: only they are done
+    assert run_batch(*args) == 0
+    assert "3 done, 0 failed, 5 skipped" in capsys.readouterr().err
+    assert len(by_id(read_jsonl(out))) == 8
+    assert run_batch(*args, "--overwrite") == 0
+    assert "8 done" in capsys.readouterr().err
+
+
+def test_batches_do_not_depend_on_what_is_already_done():
+    items = [Item(f"r{i}", i, "x" * (i * 7 % 23 + 1)) for i in range(1, 30)]
+    plan = plan_batches(items, 4)
+    assert [len(b) for b in plan] == [4] * 7 + [1]
+    lengths = [len(it.text) for b in plan for it in b]
+    assert lengths == sorted(lengths, reverse=True)
+    assert plan_batches(list(reversed(items)), 4) == plan  # input order within a window is irrelevant
+
+
+# ---- bad rows ----------------------------------------------------------------------------
+def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_path, capsys):
+    good = make_articles(4)
+    lines = [
+        good[0],                                       # 1
+        {"id": "m1", "title": "no text here"},         # 2 missing text
+        {"id": "e1", "article": "   \n "},             # 3 empty text
+        {"id": "n1", "article": 42},                   # 4 non-string text
+        '{"id": "bad", "article": "unterminated',      # 5 malformed JSON
+        good[1],                                       # 6
+        {"id": good[0]["id"], "article": "Another article that reuses an id."},  # 7 duplicate id
+        {"article": good[2]["article"]},               # 8 no id: gets line-8
+        "[1, 2, 3]",                                   # 9 not an object
+        good[3],                                       # 10
+        {"id": "kd", "article": "Key Developments\n- The council voted.\n- The bridge opened."},  # 11
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", lines)
+    out = tmp_path / "out.jsonl"
+    code = run_batch(src, "-o", out, "--model", lively_model, *GEN)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "4 done, 7 failed" in err and "--allow-failures" in err
+    assert "Traceback" not in err
+    rows = by_id(read_jsonl(out))
+    assert len(rows) == 11
+    failed = {r["line"]: r["error"] for r in rows.values() if r["error"]}
+    assert sorted(failed) == [2, 3, 4, 5, 7, 9, 11]
+    assert "no 'article' field" in failed[2]
+    assert "empty" in failed[3]
+    assert "int, not text" in failed[4]
+    assert "malformed JSON" in failed[5]
+    assert "duplicate id 'a00' (first on line 1)" in failed[7]
+    assert "expected a JSON object" in failed[9]
+    # The library refuses this one while summarizing; halving the batch isolates it.
+    assert "holds only its Key Developments" in failed[11] and "generation failed" not in failed[11]
+    assert all(msg.startswith(f"line {n}:") for n, msg in failed.items())
+    assert rows["a00@line-7"]["line"] == 7 and rows["a00"]["line"] == 1 and not rows["a00"]["error"]
+    assert rows["line-8"]["bullets"] and not rows["line-8"]["error"]
+
+    # Resuming changes nothing; the failures still count unless allowed.
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 1
+    assert "7 from earlier runs" in capsys.readouterr().err
+    assert run_batch(src, "-o", out, "--model", lively_model, "--allow-failures", *GEN) == 0
+    assert len(read_jsonl(out)) == 11
+    capsys.readouterr()
+    assert run_batch(src, "-o", out, "--model", lively_model, "--retry-failed", "--allow-failures", *GEN) == 0
+    assert "0 done, 7 failed, 4 skipped" in capsys.readouterr().err  # only the failed rows again
+    assert by_id(read_jsonl(out)).keys() == rows.keys()
+
+
+def test_usage_errors_are_one_line_and_exit_2(lively_model, tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(2))
+    cases = [
+        ([src, "-o", tmp_path / "o.jsonl", "--text-field", "body"], "no text column 'body'"),
+        ([src, "-o", tmp_path / "o.txt"], "use a .jsonl, .csv or .parquet"),
+        ([src, "-o", src], "overwrite the input"),
+        ([tmp_path / "missing.jsonl", "-o", tmp_path / "o.jsonl"], "input not found"),
+        ([src, "-o", tmp_path / "o.jsonl", "--batch-size", "0"], "--batch-size must be at least 1"),
+    ]
+    for args, msg in cases:
+        assert run_batch(*args, "--model", lively_model, *GEN) == 2, msg
+        err = capsys.readouterr().err
+        assert msg in err and len(err.strip().splitlines()) == 1, err
+    write_jsonl(tmp_path / "notours.jsonl", ["not a result row"])
+    assert run_batch(src, "-o", tmp_path / "notours.jsonl", "--model", lively_model, *GEN) == 2
+    assert "is not a result row" in capsys.readouterr().err
+    (tmp_path / "notours.csv").write_text("name,score\nann,3\n", encoding="utf-8")
+    assert run_batch(src, "-o", tmp_path / "notours.csv", "--model", lively_model, *GEN) == 2
+    assert "is not a batch result file" in capsys.readouterr().err
+    assert (tmp_path / "notours.csv").read_text(encoding="utf-8") == "name,score\nann,3\n"
+
+
+# ---- inputs and output formats ------------------------------------------------------------
+def test_folder_of_reports_uses_file_names_as_ids(tiny_seq2seq, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert run_batch(ROOT / "examples", "-o", out, "--model", tiny_seq2seq, *GEN) == 0
+    rows = by_id(read_jsonl(out))
+    assert set(rows) == {p.name for p in (ROOT / "examples").iterdir() if p.is_file()}
+    assert all(r["model"] == str(tiny_seq2seq) and r["error"] is None for r in rows.values())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_csv_and_parquet_outputs_resume_into_a_finished_file(lively_model, tmp_path, fmt):
+    arts = make_articles(9)
+    arts[4]["article"] = ""  # one bad row travels through the format too
+    src = write_jsonl(tmp_path / "in.jsonl", arts[:5])
+    out = tmp_path / f"out.{fmt}"
+    args = ["-o", out, "--model", lively_model, "--allow-failures", "--batch-size", "1", *GEN]
+    assert run_batch(src, *args) == 0
+    first = by_id(read_table(out))
+    write_jsonl(src, arts)
+    assert run_batch(src, *args) == 0
+    rows = read_table(out)
+    assert [r["line"] for r in rows] == list(range(1, 10))  # final tables are in input order
+    assert {k: v for k, v in by_id(rows).items() if k in first} == first
+    assert not (tmp_path / f"out.{fmt}.partial.jsonl").exists()
+    assert run_batch(src, "-o", tmp_path / "all.jsonl", *args[2:]) == 0
+    assert by_id(rows) == by_id(read_jsonl(tmp_path / "all.jsonl"))
+
+
+def test_interrupted_csv_job_keeps_its_journal_and_resumes(lively_model, tmp_path, monkeypatch):
+    import summarizer.batch as batch
+
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(8))
+    out = tmp_path / "out.csv"
+    real, calls = batch.summarize_batch, []
+
+    def interrupted(*a, **k):  # Ctrl-C while the third batch is generating
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(batch, "summarize_batch", interrupted)
+    assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "2", *GEN) == 130
+    journal = tmp_path / "out.csv.partial.jsonl"
+    assert len(read_jsonl(journal)) == 4 and not out.exists()
+    monkeypatch.setattr(batch, "summarize_batch", real)
+    assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "2", *GEN) == 0
+    assert not journal.exists()
+    assert run_batch(src, "-o", tmp_path / "ref.jsonl", "--model", lively_model, "--batch-size", "2", *GEN) == 0
+    assert by_id(read_table(out)) == by_id(read_jsonl(tmp_path / "ref.jsonl"))
+
+
+def test_journal_refuses_a_second_writer(tmp_path):
+    first = Journal(tmp_path / "out.jsonl")
+    try:
+        with pytest.raises(InputError, match="another batch job"):
+            Journal(tmp_path / "out.jsonl")
+    finally:
+        first.close()
+
+
+# ---- out of memory -----------------------------------------------------------------------
+def test_cuda_out_of_memory_halves_the_batch(lively_model, tmp_path, monkeypatch, capsys):
+    """No GPU here, so the out-of-memory error is raised by a wrapper around the real
+    generate(): batches over 2 articles, and any batch holding the longest article, 'run out'."""
+    arts = make_articles(12)
+    longest_row = max(arts, key=lambda a: len(a["article"]))
+    longest = longest_row["article"]
+    src = write_jsonl(tmp_path / "in.jsonl", arts)
+    assert run_batch(src, "-o", tmp_path / "ref.jsonl", "--model", lively_model, "--batch-size", "2", *GEN) == 0
+
+    real, sizes = Summarizer.generate, []
+
+    def generate(self, texts, settings, streamer=None):
+        sizes.append(len(texts))
+        if len(texts) > 2 or any(t.strip() == longest.strip() for t in texts):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(self, texts, settings, streamer)
+
+    monkeypatch.setattr(Summarizer, "generate", generate)
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "8", *GEN) == 1
+    assert "11 done, 1 failed" in capsys.readouterr().err
+    assert 8 in sizes and 4 in sizes and 1 in sizes
+    rows, ref = by_id(read_jsonl(out)), by_id(read_jsonl(tmp_path / "ref.jsonl"))
+    bad = [r for r in rows.values() if r["error"]]
+    assert len(bad) == 1 and "out of memory even alone" in bad[0]["error"]
+    assert bad[0]["id"] == longest_row["id"]
+    # Halving 8 -> 4 -> 2 gives the same batches as --batch-size 2, hence the same results
+    # (except the longest article's partner, which ran alone once its batch was split to 1).
+    same = [k for k in rows if not rows[k]["error"] and rows[k] == ref[k]]
+    assert len(same) >= 10
+
+
+# ---- Ray Data ----------------------------------------------------------------------------
+@pytest.mark.slow  # starts a local Ray instance: 20-30 s here
+def test_ray_engine_matches_the_local_engine(lively_model, tmp_path, capsys):
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'ray[data]'")
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(10) + ['{"broken'])
+    common = ["--model", lively_model, "--batch-size", "3", "--allow-failures", *GEN]
+    assert run_batch(src, "-o", tmp_path / "local.jsonl", *common) == 0
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        assert run_batch(src, "-o", tmp_path / "ray.jsonl", "--engine", "ray", "--num-workers", "2", *common) == 0
+        assert "Ray Data with 2 worker(s)" in capsys.readouterr().err
+        # Resume works the same way: a second run finds everything done.
+        assert run_batch(src, "-o", tmp_path / "ray.jsonl", "--engine", "ray", *common) == 0
+        assert "0 done, 0 failed (+1 from earlier runs), 11 skipped" in capsys.readouterr().err
+    finally:
+        ray.shutdown()
+    assert by_id(read_jsonl(tmp_path / "ray.jsonl")) == by_id(read_jsonl(tmp_path / "local.jsonl"))
