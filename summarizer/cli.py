@@ -24,7 +24,7 @@ def add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="hub id or local folder (default: the offline default model)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, else fp32), float32, bfloat16")
-    p.add_argument("--bullets", type=int, default=None, help="most bullets to return (default 4)")
+    p.add_argument("--bullets", type=int, default=None, help="most bullets to return (default 3)")
     p.add_argument("--length", choices=["short", "medium", "long"], default=None, help="length preset")
     p.add_argument("--max-new-tokens", type=int, default=None)
     p.add_argument("--min-new-tokens", type=int, default=None)
