@@ -80,6 +80,18 @@ def build_tiny_causal(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread for the tiny models: on a busy 2-core machine two threads that
+    wait on each other are several times slower than one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_seq2seq(tmp_path_factory) -> Path:
     """Folder of a tiny BART (random weights, 128-token input limit)."""

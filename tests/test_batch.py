@@ -27,15 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GEN = ["--max-new-tokens", "16", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine it is many times faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def lively_model(tiny_causal, tmp_path_factory) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer

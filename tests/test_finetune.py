@@ -24,15 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---- data written from the example reports -------------------------------------------------
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train 10x faster on one thread than on two threads that share busy cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def report_rows(example_reports) -> list[dict]:
     rows = []
