@@ -33,7 +33,7 @@ class FinetuneConfig:
     valid: str | None = _f(None, "validation data (same formats); needed for ROUGE, early stopping and "
                                  "keeping the best checkpoint")
     model: str | None = _f(None, "INIT: anything summarizer loads (local folder or hub id, encoder-decoder or "
-                                 "decoder-only instruct model); default: the base of the default model")
+                                 "decoder-only instruct model); default: smollm2 (SmolLM2-135M-Instruct)")
     article_column: str | None = _f(None, f"article column (default: first of {', '.join(ARTICLE_COLUMNS)}); "
                                           "dotted names reach into objects")
     reference_column: str | None = _f(None, "reference bullets column: a list, or one bullet per line "

@@ -56,27 +56,23 @@ _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 # ---- the model to start from ---------------------------------------------------------------
 def default_base() -> str:
-    """The base of the default model: the converted SmolLM2 folder, not a finetuned copy of it."""
-    from summarizer.models import DEFAULT_NAME, cache_dir, default_model_dir
+    """The model finetuning starts from by default: SmolLM2-135M-Instruct, by its summarizer alias
+    (portable: an adapter that names it loads on any machine with the PyPI package)."""
+    from summarizer.models import SMOLLM2
 
-    d = default_model_dir()
-    if (d / "adapter_config.json").exists():
-        return json.loads((d / "adapter_config.json").read_text())["base_model_name_or_path"]
-    converted = cache_dir() / DEFAULT_NAME
-    if d != converted and (converted / "model.safetensors").exists():
-        return str(converted)
-    return str(d)
+    return SMOLLM2
 
 
 def resolve_init(name: str | None) -> tuple[str, str]:
     """(what to pass to load_model, how an adapter names its base so that load_model finds it again)."""
-    if name in (None, "", "default"):
-        path = default_base()
-        return path, path
+    from summarizer.models import DEFAULT_MODEL
+
+    if name in (None, "", DEFAULT_MODEL):  # "default" is the shipped extractive model: nothing to finetune
+        return default_base(), default_base()
     path = os.path.expanduser(name)
     if os.path.isdir(path):
         return path, os.path.abspath(path)
-    return name, name  # a hub id
+    return name, name  # an alias or a hub id
 
 
 # ---- the output folder ---------------------------------------------------------------------
