@@ -60,6 +60,8 @@ def phase_loop(args) -> dict:
     from summarizer.inputs import clean_text
 
     s, load_s = load(args)
+    if s.loaded is None:
+        return phase_loop_extractive(args, s, load_s)
     model, tok, settings = s.loaded.model, s.loaded.tokenizer, s.settings
     eos = model.generation_config.eos_token_id
     not_text = {tok.pad_token_id, *(eos if isinstance(eos, list) else [eos])}
@@ -80,6 +82,22 @@ def phase_loop(args) -> dict:
     seconds = time.perf_counter() - t0
     return {"name": "loop", "seconds": seconds, "load_s": load_s, "results": results,
             "new_tokens": new_tokens, **peak_memory()}
+
+
+def phase_loop_extractive(args, s, load_s: float) -> dict:
+    """The default model generates nothing: its loop calls the selector on one article at a time."""
+    from summarizer import parse_report
+    from summarizer.inputs import clean_text
+
+    rows = [json.loads(line) for line in Path(args.input).read_text(encoding="utf-8").splitlines()]
+    results, words = {}, []
+    t0 = time.perf_counter()
+    for row in rows:
+        bullets = s.extractive.key_points(parse_report(clean_text(row["article"])).text, s.settings.bullets)
+        results[row["id"]] = bullets
+        words.append(sum(len(b.split()) for b in bullets))
+    return {"name": "loop", "seconds": time.perf_counter() - t0, "load_s": load_s, "results": results,
+            "new_tokens": words, **peak_memory()}
 
 
 def phase_batch(args) -> dict:
@@ -104,8 +122,10 @@ def padding_share(s, rows: list[dict], batch_size: int) -> float:
     from summarizer import parse_report
     from summarizer.batch import Item, plan_batches
 
+    if s.loaded is None:  # the extractive selector pads nothing
+        return 0.0
     items = [Item(r["id"], n, r["article"]) for n, r in enumerate(rows, 1)]
-    tok, real, padded = s.loaded.tokenizer, 0, 0
+    real, padded = 0, 0
     for b in plan_batches(items, batch_size):
         sizes = [len(s._prompt_ids(parse_report(it.text).text, s.settings.bullets)) for it in b]
         real += sum(sizes)
@@ -117,18 +137,19 @@ def pick_articles(n: int, path: Path, model: str | None):
     from summarizer import Summarizer
 
     s = Summarizer.from_pretrained(model, device="cpu")
-    budget = s.chunk_budget(s.settings)
+    budget = s.chunk_budget(s.settings) if s.loaded else None  # the selector reads any length
     picked, skipped = [], 0
     with path.open(encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
-            if s._count([row["article"]])[0] > budget:
+            if budget and s._count([row["article"]])[0] > budget:
                 skipped += 1
                 continue
             picked.append({"id": row["id"], "article": row["article"]})
             if len(picked) == n:
                 break
-    print(f"{len(picked)} articles (skipped {skipped} longer than one call's {budget} tokens)", flush=True)
+    print(f"{len(picked)} articles (skipped {skipped} longer than one call's {budget} tokens)"
+          if budget else f"{len(picked)} articles", flush=True)
     return picked, s
 
 
@@ -179,6 +200,10 @@ def main() -> None:
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     pads = {b: padding_share(s, rows, b) for b in args.batch_sizes}
     cap = s.settings.token_range()[1]
+    import torch
+    where = torch.cuda.get_device_name(0) if args.device != "cpu" and torch.cuda.is_available() else "CPU"
+    print(f"model {s.name} on {where}, torch threads {args.threads or torch.get_num_threads()} "
+          f"of {os.cpu_count()} cores", flush=True)
     del s
     common = ["--input", str(src), "--workdir", str(work), "--device", args.device]
     common += ["--model", args.model]
