@@ -3,9 +3,11 @@ loop that calls model.generate() on one article at a time. Same model, same sett
 
     python benchmarks/bench_batch.py                      # 100 articles, batch sizes 1 8 32
     python benchmarks/bench_batch.py --n 8 --batch-sizes 1 8 --threads 1 --loop-again
+    python benchmarks/bench_batch.py --model default      # the shipped extractive selector
 
-The model is SmolLM2-135M-Instruct (`--model smollm2`): the repository's default model is
-now an extractive selector, which has no generate() for the baseline loop to call.
+The model is SmolLM2-135M-Instruct (`--model smollm2`), the offline generator. The
+repository's default model is an extractive selector with no generate(); with
+`--model default` the loop calls the selector one article at a time instead.
 Each configuration runs in its own process, so its peak memory (max RSS, and peak CUDA
 memory on a GPU) is its own; the model load is timed apart and left out of articles/s.
 Outputs are checked against the loop's: identical bullets, or ROUGE against the loop's
