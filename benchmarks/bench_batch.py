@@ -162,6 +162,10 @@ def agreement(loop: dict, other: dict) -> dict:
     same = sum(loop[k] == other.get(k) for k in loop)
     scores = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
     for k, ref in loop.items():
+        if ref == other.get(k):  # identical (ROUGE-2 of a one-word text would read 0)
+            for m in scores:
+                scores[m] += 1.0
+            continue
         got = scorer.score("\n".join(ref), "\n".join(other.get(k, [])))
         for m in scores:
             scores[m] += got[m].fmeasure

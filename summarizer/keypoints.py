@@ -12,6 +12,8 @@ from .reports import BULLET_RE
 NEAR_DUPLICATE = 0.85  # word-level similarity at or above which two bullets say the same
 _SEPARATORS = re.compile(r"<n>|\n|\s•\s")  # newline, PEGASUS "<n>", inline "•"
 _PREAMBLE = re.compile(r"^(here (are|is)|key developments|sure[,!.]|the key developments)\b.*:\s*$", re.I)
+# A short heading line the model writes before its answer ("Report:", "The summary:").
+_HEADING = re.compile(r"^\W*(\w+\W+){0,3}\w+\W*:\W*$")
 
 
 def _norm_words(text: str) -> list[str]:
@@ -31,12 +33,10 @@ def split_items(raw: str, by_sentence: bool = False) -> list[str]:
     """Raw text -> candidate items (markers kept off). Sentences split too when the
     family writes prose (BART/T5 join their sentences with spaces) or when asked."""
     items: list[str] = []
-    lines = [l for l in _SEPARATORS.split(raw)]
+    lines = [l.strip() for l in _SEPARATORS.split(raw)]
+    lines = [l for l in lines if l and not _PREAMBLE.match(l) and not _HEADING.match(l)]
     has_markers = any(BULLET_RE.match(l) for l in lines)
     for line in lines:
-        line = line.strip()
-        if not line or _PREAMBLE.match(line):
-            continue
         m = BULLET_RE.match(line)
         body = line[m.end():] if m else line
         if by_sentence or (not has_markers and len(lines) == 1):

@@ -33,6 +33,18 @@ def test_truncated_last_item_dropped():
     assert len(kp.clean_bullets(raw, truncated=False)) == 3
 
 
+def test_heading_line_then_prose_becomes_sentences():
+    # SmolLM2 sometimes answers "Report:" and then copies prose until the token cap.
+    raw = ("The report:\n\nTwo women were arrested in Rome. They carved their initials into a wall. "
+           "Guards saw them. The letters were about eight inches long and scratched on a")
+    assert kp.clean_bullets(raw, 3, truncated=True) == [
+        "Two women were arrested in Rome.", "They carved their initials into a wall.", "Guards saw them."]
+    assert kp.clean_bullets("Summary:\n- One thing.\n- Two things.") == ["One thing.", "Two things."]
+    # a bullet that only ends with a colon is not a heading when it says something
+    assert kp.clean_bullets("- Police named five suspects in the case so far:") == [
+        "Police named five suspects in the case so far:"]
+
+
 def test_renderers():
     b = ["One.", "Two."]
     assert kp.to_markdown(b) == "## Key Developments\n\n- One.\n- Two.\n"
