@@ -34,13 +34,13 @@ test: $(STAMP) browser
 test-all: $(STAMP) browser
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q -m ''
 
-# The default model (models/extractive), trained from ../shared/data (about 5 minutes on 2 cores),
+# The default model (summarizer/default_model), trained from ../shared/data (about 5 minutes on 2 cores),
 # then scored on SummEval-100 by eval/ (never tuned on it).
 DATA ?= ../shared/data
 model: $(STAMP)
-	$(PY) -m finetune.selector --train $(DATA)/cnndm_validation_1000.jsonl --output-dir models/extractive \
+	$(PY) -m finetune.selector --train $(DATA)/cnndm_validation_1000.jsonl --output-dir summarizer/default_model \
 	  --holdout 100 --validate $(DATA)/bbc_news_summary.jsonl:200 --name key-developments-extractive
-	$(PY) -m eval --data $(DATA)/summeval_cnndm_test_100.jsonl --model models/extractive --output-dir runs/eval/default-model
+	$(PY) -m eval --data $(DATA)/summeval_cnndm_test_100.jsonl --model summarizer/default_model --output-dir runs/eval/default-model
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

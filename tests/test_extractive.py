@@ -17,7 +17,7 @@ from summarizer.reports import parse_report
 
 from conftest import ROOT, shared_data
 
-SHIPPED = ROOT / "models" / "extractive"
+SHIPPED = ROOT / "summarizer" / "default_model"
 
 
 def words(text: str) -> list[str]:
@@ -177,7 +177,7 @@ def test_empty_and_tiny_inputs():
         "The council voted to replace the old bridge."]
 
 
-@pytest.mark.skipif(not (SHIPPED / CONFIG_NAME).exists(), reason="models/extractive is not trained yet")
+@pytest.mark.skipif(not (SHIPPED / CONFIG_NAME).exists(), reason="summarizer/default_model is not trained yet")
 def test_shipped_model_bullets_come_from_the_report(example_reports):
     model = ExtractiveModel.load(SHIPPED)
     for name, text in example_reports.items():
@@ -236,7 +236,7 @@ def test_training_script_rejects_bad_arguments(tmp_path, capsys):
         main(["--train", "x.jsonl", "--output-dir", str(tmp_path), "--rules", "dateline,nonsense"])
 
 
-@pytest.mark.skipif(not (SHIPPED / CONFIG_NAME).exists(), reason="models/extractive is not trained yet")
+@pytest.mark.skipif(not (SHIPPED / CONFIG_NAME).exists(), reason="summarizer/default_model is not trained yet")
 def test_shipped_model_beats_lead3_on_heldout_cnndm():
     from finetune.selector import lead, read_docs, rouge
 

@@ -80,7 +80,7 @@ def test_five_megabytes_are_chunked(tiny_causal, example_reports):
 
 
 def test_default_model_is_the_shipped_extractive_one(example_reports):
-    """No name: the trained selector in models/extractive; its bullets are source text."""
+    """No name: the trained selector in summarizer/default_model; its bullets are source text."""
     from summarizer.summarize import ExtractiveSummarizer
     summ = Summarizer.from_pretrained()
     assert isinstance(summ, ExtractiveSummarizer) and "extractive" in summ.name
