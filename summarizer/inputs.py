@@ -2,46 +2,185 @@
 
 Every problem becomes an `InputError` with a one-line message a user can act on
 (the CLI exits 2 on it, the UI shows it); nothing here truncates text.
+
+Reading is bounded: at most `max_chars` + 1 characters are ever decoded, so a huge file,
+`/dev/zero` or an endless pipe is refused with the usual message instead of filling memory.
+Text is UTF-8, or UTF-16/UTF-32 when the file starts with their byte order mark.
 """
 
 from __future__ import annotations
 
+import codecs
 import html
+import os
 import re
+import select
+import stat
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
 DEFAULT_MAX_CHARS = 10_000_000
+SNIFF_BYTES = 8192  # NUL bytes here (and no UTF-16/32 mark) mean a binary file
+CHUNK_BYTES = 1 << 16
+PIPE_IDLE_TIMEOUT_S = 60.0  # a named pipe or device path that sends nothing for this long is refused
+FIFO_WRITER_WAIT_S = 1.0  # how long a named pipe without a writer may take to get one
+
+# Longest marks first: the UTF-32-LE mark starts with the UTF-16-LE one.
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
 
 
 class InputError(ValueError):
     """Input we cannot summarize; the message says why."""
 
 
+def sniff_encoding(head: bytes) -> tuple[str, int]:
+    """(codec, length of the byte order mark) from a file's first bytes; UTF-8 without a mark."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec, len(bom)
+    return "utf-8", 0
+
+
+def _check_not_binary(head: bytes, codec: str, source: str) -> None:
+    if codec == "utf-8" and b"\x00" in head[:SNIFF_BYTES]:
+        raise InputError(f"{source} looks like a binary file (it contains NUL bytes), not text "
+                         "(UTF-16/UTF-32 text needs a byte order mark)")
+
+
+def _decode_error(e: UnicodeDecodeError, codec: str, offset: int, source: str) -> InputError:
+    """One line naming the first bad byte and its offset in the whole input."""
+    name = codec.upper().replace("-LE", "").replace("-BE", "")
+    bad = e.object[e.start:e.start + 1].hex() or "end"
+    hint = "; convert it to UTF-8 first, e.g. `iconv -f latin1 -t utf-8`" if codec == "utf-8" else ""
+    return InputError(f"{source} is not valid {name} (byte 0x{bad} at offset {offset + e.start}){hint}")
+
+
+def decoded_pieces(read: Callable[[int], bytes], source: str = "input", max_chars: int | None = None,
+                   head: bytes = b"") -> Iterator[str]:
+    """Text of a byte source, piece by piece, as it is read.
+
+    `read(n)` returns up to n bytes (b"" at the end); `head` is what was already read of it.
+    Raises InputError for binary data, bad encoding (with the byte offset) and, with
+    `max_chars`, as soon as more than that many characters have come.
+    """
+    while len(head) < SNIFF_BYTES:
+        more = read(SNIFF_BYTES - len(head))
+        if not more:
+            break
+        head += more
+    codec, bom = sniff_encoding(head)
+    _check_not_binary(head, codec, source)
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    data, offset, count = head[bom:], bom, 0  # offset: where `data` starts in the input
+    while True:
+        final = not data
+        buffered = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(data, final=final)
+        except UnicodeDecodeError as e:
+            raise _decode_error(e, codec, offset - buffered, source) from None
+        count += len(text)
+        if max_chars is not None and count > max_chars:
+            raise too_long(source, max_chars)
+        if text:
+            yield text
+        if final:
+            return
+        offset += len(data)
+        data = read(CHUNK_BYTES)
+
+
+def too_long(source: str, max_chars: int) -> InputError:
+    return InputError(f"{source} is longer than {max_chars:,} characters; the limit is {max_chars:,} "
+                      "(raise it with max_input_chars / --max-chars)")
+
+
 def decode_bytes(data: bytes, source: str = "input") -> str:
-    """UTF-8 (with or without BOM) or a clear error naming the first bad byte."""
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{source} looks like a binary file (it contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"{source} is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-            "convert it to UTF-8 first, e.g. `iconv -f latin1 -t utf-8`") from None
+    """UTF-8 (with or without BOM), or UTF-16/32 with a BOM; else a clear error naming the first bad byte."""
+    return "".join(decoded_pieces(lambda n: b"", source, head=data))
 
 
-def read_path(path: str | Path) -> str:
-    """The text of a .txt/.md/.html file (HTML reduced to its text)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"file not found: {p}")
-    if p.is_dir():
-        raise InputError(f"{p} is a directory, not a file")
+def read_stream(stream: BinaryIO, max_chars: int = DEFAULT_MAX_CHARS, source: str = "stdin") -> str:
+    """All text of a binary stream (stdin), reading no more than `max_chars` + 1 characters."""
+    stream = getattr(stream, "buffer", stream)  # a text stream's bytes
+
+    def read(n: int) -> bytes:
+        try:
+            return stream.read(n) or b""
+        except OSError as e:
+            raise InputError(f"cannot read {source}: {e.strerror or e}") from None
+
+    return "".join(decoded_pieces(read, source, max_chars))
+
+
+def _open(p: Path) -> tuple[int, os.stat_result]:
+    """A descriptor for reading `p`, refusing what is no file; never blocks (named pipes included)."""
     try:
-        data = p.read_bytes()
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"file not found: {p}") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        shown = str(p).replace("\x00", "\\0")
+        raise InputError(f"cannot read {shown}: {getattr(e, 'strerror', None) or e}") from None
+    kinds = {stat.S_ISDIR: "a directory", stat.S_ISSOCK: "a socket", stat.S_ISBLK: "a block device"}
+    for test, kind in kinds.items():
+        if test(st.st_mode):
+            raise InputError(f"{p} is {kind}, not a file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags)
     except OSError as e:
         raise InputError(f"cannot read {p}: {e.strerror}") from None
-    text = decode_bytes(data, str(p))
+    st = os.fstat(fd)  # what was opened, not what the name pointed to a moment ago
+    if stat.S_ISDIR(st.st_mode) or os.isatty(fd):
+        os.close(fd)
+        raise InputError(f"{p} is {'a directory' if stat.S_ISDIR(st.st_mode) else 'a terminal'}, not a file"
+                         + ("" if stat.S_ISDIR(st.st_mode) else "; use - to read stdin"))
+    return fd, st
+
+
+def _fd_reader(fd: int, st: os.stat_result, name: str) -> Callable[[int], bytes]:
+    """read(n) for a descriptor opened non-blocking: waits for a pipe's writer at most
+    PIPE_IDLE_TIMEOUT_S between pieces, and tells a pipe nobody writes to from a hang."""
+    first = True
+
+    def read(n: int) -> bytes:
+        nonlocal first
+        while True:
+            try:
+                data = os.read(fd, n)
+            except BlockingIOError:  # a pipe or device with a writer that has sent nothing yet
+                first = False
+                ready, _, _ = select.select([fd], [], [], PIPE_IDLE_TIMEOUT_S)
+                if not ready:
+                    raise InputError(f"{name}: nothing came for {PIPE_IDLE_TIMEOUT_S:.0f} s; "
+                                     "pass a file or pipe the text to stdin") from None
+                continue
+            except OSError as e:
+                raise InputError(f"cannot read {name}: {e.strerror}") from None
+            if first and not data and stat.S_ISFIFO(st.st_mode):
+                # No writer yet, or one still opening its end: give it a moment, not forever.
+                first = False
+                if select.select([fd], [], [], FIFO_WRITER_WAIT_S)[0]:
+                    continue
+                raise InputError(f"{name} is a named pipe (FIFO) and nothing is writing to it")
+            first = False
+            return data
+
+    return read
+
+
+def read_path(path: str | Path, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The text of a .txt/.md/.html file (HTML reduced to its text), reading at most
+    `max_chars` + 1 characters; pipes and devices are read with the same bound."""
+    p = Path(path)
+    fd, st = _open(p)
+    try:
+        text = "".join(decoded_pieces(_fd_reader(fd, st, str(p)), str(p), max_chars))
+    finally:
+        os.close(fd)
     if p.suffix.lower() in {".html", ".htm"}:
         text = html_to_text(text)
     return text

@@ -1,6 +1,14 @@
+import codecs
+import io
+import os
+import socket
+import threading
+import time
+
 import pytest
 
-from summarizer.inputs import InputError, clean_text, decode_bytes, html_to_text, read_path
+from summarizer.inputs import (CHUNK_BYTES, SNIFF_BYTES, InputError, clean_text, decode_bytes, html_to_text,
+                               read_path, read_stream)
 
 
 def test_not_utf8_names_offset(tmp_path):
@@ -43,3 +51,133 @@ def test_html_pasted_as_text_is_reduced():
     assert out == html_to_text(page)
     assert "Bridge vote" in out and "The council voted 7-2." in out and "- One" in out
     assert "color" not in out and "var x" not in out and "<" not in out
+
+
+# ---- bounded reading: never more than the limit, never a hang --------------------------------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_endless_devices_are_refused_quickly(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    with pytest.raises(InputError, match="binary"):
+        read_path(device, max_chars=1000)
+
+
+@pytest.mark.parametrize("limit", [1, 10, 1000, 100_000])
+def test_limit_is_checked_while_reading(tmp_path, limit):
+    p = tmp_path / "big.txt"
+    p.write_text("é" * (limit + 1), encoding="utf-8")
+    with pytest.raises(InputError, match=f"limit is {limit:,}"):
+        read_path(p, max_chars=limit)
+    p.write_text("é" * limit, encoding="utf-8")
+    assert read_path(p, max_chars=limit) == "é" * limit
+
+
+def test_stream_reads_at_most_the_limit():
+    class Endless(io.RawIOBase):
+        """An endless stream of text that counts what was taken from it."""
+        taken = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            b[:] = b"a" * len(b)
+            self.taken += len(b)
+            return len(b)
+
+    src = Endless()
+    with pytest.raises(InputError, match="stdin is longer than 1,000 characters; the limit is 1,000"):
+        read_stream(src, max_chars=1000)
+    assert src.taken <= SNIFF_BYTES + CHUNK_BYTES
+    assert read_stream(io.BytesIO(b"short text"), 100) == "short text"
+    assert read_stream(io.BytesIO("ab".encode("utf-16")), 2) == "ab"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_without_writer_does_not_hang(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match="named pipe .*nothing is writing"):
+        read_path(fifo)
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_with_an_endless_writer_is_bounded(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+
+    def write():
+        try:
+            with open(fifo, "wb") as f:
+                while True:
+                    f.write(b"more text " * 1000)
+        except (BrokenPipeError, OSError):
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    with pytest.raises(InputError, match="limit is 5,000"):
+        read_path(fifo, max_chars=5000)
+    writer.join(timeout=10)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no unix sockets here")
+def test_socket_and_symlink_loop(tmp_path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.bind(str(tmp_path / "s.txt"))
+        with pytest.raises(InputError, match="is a socket, not a file"):
+            read_path(tmp_path / "s.txt")
+    finally:
+        s.close()
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(InputError, match="cannot read .*symbolic links"):
+        read_path(tmp_path / "a")
+
+
+# ---- encodings ---------------------------------------------------------------------------------
+TEXT = "Héllo wörld: the ☃ council voted 7–2 on the 𝄞 bridge.\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+                                   "utf-8-sig"])
+def test_utf16_and_utf32_with_a_byte_order_mark_are_text(tmp_path, codec):
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32-le": codecs.BOM_UTF32_LE,
+           "utf-32-be": codecs.BOM_UTF32_BE}.get(codec, b"")
+    data = bom + TEXT.encode(codec)
+    assert decode_bytes(data) == TEXT
+    p = tmp_path / "r.txt"
+    p.write_bytes(data)
+    assert read_path(p) == TEXT
+    assert read_stream(io.BytesIO(data)) == TEXT
+
+
+def test_bad_utf16_names_the_offset():
+    data = codecs.BOM_UTF16_LE + "Hi".encode("utf-16-le") + b"\x00\xd8" + "x".encode("utf-16-le")
+    with pytest.raises(InputError, match=r"not valid UTF-16 \(byte 0x00 at offset 6\)"):
+        decode_bytes(data)
+    with pytest.raises(InputError, match="not valid UTF-16"):
+        decode_bytes(codecs.BOM_UTF16_LE + b"a\x00b")  # an odd number of bytes
+
+
+def test_utf16_without_a_mark_is_still_binary():
+    with pytest.raises(InputError, match="binary.*byte order mark"):
+        decode_bytes(TEXT.encode("utf-16-le"))
+
+
+@pytest.mark.parametrize("at", [0, 5, 8191, 8192, 70_000])
+def test_bad_utf8_offset_is_exact_across_reads(tmp_path, at):
+    data = b"a" * at + b"\xff" + b"b" * 10
+    p = tmp_path / "x.txt"
+    p.write_bytes(data)
+    with pytest.raises(InputError, match=rf"not valid UTF-8 \(byte 0xff at offset {at}\)"):
+        read_path(p)
+    # a character split over two reads is fine; one cut short at the end is not
+    p.write_bytes("é".encode() * 40_000)
+    assert read_path(p) == "é" * 40_000
+    p.write_bytes("é".encode() * 40_000 + b"\xc3")
+    with pytest.raises(InputError, match="byte 0xc3 at offset 80000"):
+        read_path(p)
