@@ -3,19 +3,37 @@
 One reader for batch jobs, evaluation and finetuning. A row that cannot be read
 (malformed JSON line, undecodable file) becomes a `Record` with `error` set and
 its line number, so callers can report it and go on instead of failing the file.
+
+Files are streamed, never read whole: CSV by the CSV rules only (a form feed, U+2028 or
+U+0085 inside a field is text, not a new row), and a record that spans several lines
+reports its first line. UTF-8, or UTF-16/UTF-32 with a byte order mark.
+
+The column names every reader looks for, and the one reading of a reference into bullets,
+live here too, so batch, eval and finetune agree on them.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import stat
 import sys
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-from .inputs import InputError, decode_bytes
-from .reports import parse_report
+from .inputs import DEFAULT_MAX_CHARS, InputError, decode_bytes, decoded_pieces, sniff_encoding
+from .reports import parse_report, strip_bullet
+
+# The one table of default column names: every reader (batch, eval, finetune, training) picks
+# the first of these that the data has, unless a flag names the column.
+TEXT_FIELDS = ["article", "text", "document", "content", "body", "report", "story"]
+ID_FIELDS = ["id", "uid", "guid", "doc_id", "article_id", "key"]
+REFERENCE_FIELDS = ["highlights", "summary", "reference", "bullets", "key_developments", "summaries", "target",
+                    "abstract"]
+COLUMN_SAMPLE_ROWS = 1000  # rows looked at to find the columns (a first row may lack some)
 
 REPORT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TABLE_SUFFIXES = {".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet"}
@@ -23,7 +41,7 @@ TABLE_SUFFIXES = {".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet"}
 
 @dataclass
 class Record:
-    line: int  # 1-based line (JSONL/CSV), row (Parquet/hub) or file index (folders)
+    line: int  # 1-based first line (JSONL/CSV), row (Parquet/hub) or file index (folders)
     data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     source_id: str | None = None  # a stable id when the source gives one (file name)
@@ -55,18 +73,77 @@ def pick_column(columns: list[str], wanted: str | None, candidates: list[str], w
                      f"the data has: {', '.join(columns) or 'no columns'}; pick one with a flag")
 
 
+def column_names(records: Iterable[Record]) -> list[str]:
+    """Every column of the readable rows, in first-seen order."""
+    seen: dict[str, None] = {}
+    for rec in records:
+        if rec.error is None:
+            seen.update(dict.fromkeys(map(str, rec.data)))
+    return list(seen)
+
+
+def sample_columns(records: Iterator[Record], n: int = COLUMN_SAMPLE_ROWS) -> tuple[list[str], Iterator[Record]]:
+    """The columns of the first `n` rows, and all the records again (the sampled ones first)."""
+    head = list(islice(records, n))
+    return column_names(head), chain(head, records)
+
+
+def reference_bullets(value: Any) -> list[str]:
+    """A reference as a list of bullets.
+
+    - a list of strings stays a list (one bullet per item; None items and blank ones dropped);
+    - text with several lines keeps its lines, without bullet markers ("- ", "1. ", "•");
+    - one paragraph (an abstractive summary, CNN/DM highlights joined) is split into sentences;
+    - None is no bullets. Anything else (numbers, objects, lists holding them) raises TypeError:
+      a reference of the wrong type is a data error, not something to train or score on.
+    Whitespace inside a bullet is collapsed to single spaces.
+    """
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        bad = [type(v).__name__ for v in value if v is not None and not isinstance(v, str)]
+        if bad:
+            raise TypeError(f"expected a list of strings, got a list holding {bad[0]}")
+        return [b for b in (" ".join(v.split()) for v in value if v is not None) if b]
+    if not isinstance(value, str):
+        raise TypeError(f"expected text or a list of strings, got {type(value).__name__}")
+    lines = []
+    for line in re.split(r"\r\n|\r|\n", value):
+        body = strip_bullet(line)
+        body = " ".join((line if body is None else body).split())
+        if body:
+            lines.append(body)
+    if len(lines) == 1:
+        from .chunking import split_sentences
+
+        lines = split_sentences(lines[0]) or lines
+    return lines
+
+
 def is_hub_name(source: str) -> bool:
     """'cnn_dailymail 3.0.0 test' or 'org/name split': a dataset name with config/split words."""
-    return not Path(source.split()[0]).exists() and len(source.split()) >= 2
+    return bool(source.split()) and not Path(source.split()[0]).exists() and len(source.split()) >= 2
 
 
-def read_records(source: str | Path) -> Iterator[Record]:
-    """Rows of a JSONL/CSV/TSV/Parquet file, a folder of reports, or a hub dataset."""
+def read_records(source: str | Path, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Record]:
+    """Rows of a JSONL/CSV/TSV/Parquet file, a folder of reports, or a hub dataset.
+
+    `max_chars` bounds what is read of each report file of a folder (a longer one is an error row).
+    """
     src = str(source)
     path = Path(src)
-    if path.is_dir():
-        yield from _read_folder(path)
-    elif path.exists():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read {src}: {getattr(e, 'strerror', None) or e}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        yield from _read_folder(path, max_chars)
+    elif st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{src} is not a regular file (a named pipe, device or socket); "
+                             "save the data to a file first")
         suffix = path.suffix.lower()
         if suffix in {".jsonl", ".ndjson", ".json"}:
             yield from _read_jsonl(path)
@@ -75,7 +152,7 @@ def read_records(source: str | Path) -> Iterator[Record]:
         elif suffix == ".parquet":
             yield from _read_parquet(path)
         elif suffix in REPORT_SUFFIXES:
-            yield from _read_folder_files([path])
+            yield from _read_folder_files([path], max_chars)
         else:
             raise InputError(f"unsupported input {path.name}: use .jsonl, .csv, .tsv, .parquet, "
                              "a report file or a folder of reports")
@@ -85,38 +162,120 @@ def read_records(source: str | Path) -> Iterator[Record]:
         raise InputError(f"input not found: {src}")
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LF = re.compile(r"\n")
+
+
+def text_lines(pieces: Iterable[str], csv_newlines: bool = True) -> Iterator[str]:
+    """Lines of streamed text, each with its end: split at \r\n, \r or \n (CSV) or at \n only
+    (JSONL) and at nothing else, so U+2028, U+0085 or a form feed stay inside their line."""
+    ends = _LINE_END if csv_newlines else _LF
+    pending: list[str] = []
+    for text in pieces:
+        start = 0
+        if csv_newlines and pending and pending[-1].endswith("\r"):  # \r at a piece end: is \n next?
+            if text.startswith("\n"):
+                pending.append("\n")
+                start = 1
+            yield "".join(pending)
+            pending = []
+        for m in ends.finditer(text, start):
+            if csv_newlines and m.group() == "\r" and m.end() == len(text):
+                break  # wait for the next piece
+            pending.append(text[start:m.end()])
+            yield "".join(pending)
+            pending = []
+            start = m.end()
+        if start < len(text):
+            pending.append(text[start:])
+    if pending:
+        yield "".join(pending)
+
+
+def _jsonl_record(n: int, line: str) -> Record | None:
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        return Record(n, error=f"line {n}: malformed JSON ({e.msg} at column {e.colno})")
+    except RecursionError:
+        return Record(n, error=f"line {n}: JSON nested too deeply")
+    if not isinstance(row, dict):
+        return Record(n, error=f"line {n}: expected a JSON object, got {type(row).__name__}")
+    return Record(n, row)
+
+
 def _read_jsonl(path: Path) -> Iterator[Record]:
     with path.open("rb") as f:
-        for n, raw in enumerate(f, 1):
+        codec, _ = sniff_encoding(f.read(4))
+        f.seek(0)
+        if codec != "utf-8":  # UTF-16/32: decode the stream, then split at \n
+            for n, line in enumerate(text_lines(decoded_pieces(f.read, str(path)), csv_newlines=False), 1):
+                rec = _jsonl_record(n, line)
+                if rec is not None:
+                    yield rec
+            return
+        for n, raw in enumerate(f, 1):  # UTF-8: a line that does not decode is one bad row
             if not raw.strip():
                 continue
             try:
-                row = json.loads(decode_bytes(raw, f"line {n}"))
+                line = decode_bytes(raw, f"line {n}")
             except InputError as e:
                 yield Record(n, error=str(e))
                 continue
-            except json.JSONDecodeError as e:
-                yield Record(n, error=f"line {n}: malformed JSON ({e.msg} at column {e.colno})")
-                continue
-            if not isinstance(row, dict):
-                yield Record(n, error=f"line {n}: expected a JSON object, got {type(row).__name__}")
-                continue
-            yield Record(n, row)
+            rec = _jsonl_record(n, line)
+            if rec is not None:
+                yield rec
+
+
+class _Lines:
+    """Lines for csv.reader that notice when it asks for more after the last one. The csv module
+    (non-strict) would quietly put the rest of a file with an unclosed quote in one field."""
+
+    def __init__(self, lines: Iterator[str]):
+        self.lines = lines
+        self.done = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self.lines)
+        except StopIteration:
+            self.done = True
+            raise
+        return line
 
 
 def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    try:
-        text = decode_bytes(path.read_bytes(), str(path))
-    except InputError:
-        raise
-    reader = csv.DictReader(text.splitlines(keepends=True), delimiter=delimiter)
-    for row in reader:
-        n = reader.line_num
-        if None in row:  # more fields than the header
-            yield Record(n, error=f"line {n}: {len(row[None])} field(s) more than the header has")
-            continue
-        yield Record(n, {k: v for k, v in row.items() if k is not None})
+    with path.open("rb") as f:
+        lines = _Lines(text_lines(decoded_pieces(f.read, str(path))))
+        reader = csv.reader(lines, delimiter=delimiter)
+        header: list[str] | None = None
+        while True:
+            first = reader.line_num + 1  # the record's first line: csv.reader counts lines read
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:  # the parser cannot find the next record after this
+                raise InputError(f"{path.name} line {first}: {e}") from None
+            if not row:  # a blank line
+                continue
+            if lines.done:  # the parser asked for more at the end of the file: a quote is still open
+                raise InputError(f"{path.name} line {first}: a quoted field opened here is never closed "
+                                 "(the file ends inside it, so the rows after it cannot be read)")
+            if header is None:
+                header = row
+                continue
+            if len(row) > len(header):
+                yield Record(first, error=f"line {first}: {len(row) - len(header)} field(s) more than "
+                                          "the header has")
+                continue
+            yield Record(first, dict(zip(header, row + [None] * (len(header) - len(row)))))
 
 
 def _read_parquet(path: Path) -> Iterator[Record]:
@@ -130,21 +289,24 @@ def _read_parquet(path: Path) -> Iterator[Record]:
         yield Record(n, row)
 
 
-def _read_folder(path: Path) -> Iterator[Record]:
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
+def _read_folder(path: Path, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Record]:
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
+    except OSError as e:
+        raise InputError(f"cannot read folder {path}: {e.strerror}") from None
     if not files:
         raise InputError(f"{path} holds no .txt/.md/.html reports")
-    yield from _read_folder_files(files)
+    yield from _read_folder_files(files, max_chars)
 
 
-def _read_folder_files(files: list[Path]) -> Iterator[Record]:
+def _read_folder_files(files: list[Path], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Record]:
     """Each report file is a row: article = the report without its Key Developments,
     reference = its Key Developments (one per line), id = the file name."""
     from .inputs import read_path
 
     for n, p in enumerate(files, 1):
         try:
-            text = read_path(p)
+            text = read_path(p, max_chars)
         except InputError as e:
             yield Record(n, error=str(e), source_id=p.name)
             continue
