@@ -1,6 +1,7 @@
 import json
 
-from hypothesis import given, strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from summarizer import keypoints as kp
 
@@ -67,3 +68,35 @@ def test_cleaner_properties(raw, n):
 def test_repeated_sentences_inside_a_bullet_dropped():
     raw = "- The bridge will close in April. The bridge will close in April. Ferries will run.\n- Costs rose."
     assert kp.clean_bullets(raw) == ["The bridge will close in April. Ferries will run.", "Costs rose."]
+
+
+# ---- fuzz: model output of any shape ----------------------------------------------------------
+_PIECES = st.sampled_from(["- ", "* ", "• ", "1. ", "2) ", "<n>", "\n", "\r\n", " • ", "Here are the key developments:",
+                           "Summary:\n", "The council voted.", "the council voted", " ", ".", "\"", "'", "`", "_",
+                           "\u2028", "\x85", "\f", "\t", "é", "日本語。", "🙂", "—", ":"])
+RAW = st.lists(st.one_of(_PIECES, st.text(max_size=10)), max_size=30).map("".join)
+
+
+def _check_clean(raw: str, n: int | None, by_sentence: bool, truncated: bool) -> None:
+    out = kp.clean_bullets(raw, max_bullets=n, by_sentence=by_sentence, truncated=truncated)
+    assert isinstance(out, list)
+    assert n is None or len(out) <= n
+    for b in out:
+        assert isinstance(b, str) and b.strip() and b == b.strip() and "\n" not in b
+
+
+_CLEAN_ARGS = dict(raw=RAW, n=st.one_of(st.none(), st.integers(1, 8)), by_sentence=st.booleans(),
+                   truncated=st.booleans())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**_CLEAN_ARGS)
+def test_fuzz_clean_bullets(raw, n, by_sentence, truncated):
+    _check_clean(raw, n, by_sentence, truncated)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**_CLEAN_ARGS)
+def test_fuzz_clean_bullets_10k(raw, n, by_sentence, truncated):
+    _check_clean(raw, n, by_sentence, truncated)

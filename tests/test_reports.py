@@ -1,3 +1,6 @@
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from summarizer.reports import format_report, parse_report
 
 
@@ -49,3 +52,36 @@ def test_format_report_round_trip():
     rep = parse_report(text)
     assert (rep.title, rep.lede, rep.key_developments, rep.sections, rep.context) == (
         "A title", "A lede.", ["One.", "Two."], [("Head", "Body one.")], "Earlier.")
+
+
+# ---- fuzz: parse_report never raises, and every part it returns comes from the input ---------
+_LINES = st.sampled_from(["Key Developments", "KEY DEVELOPMENTS:", "## Key Developments", "**Full Report**",
+                          "Full Report", "Context & Previous Events", "Background:", "# Title", "- ", "* item",
+                          "1. one", "2) two", "(a) x", "• dot", "Heading", "A sentence.", "", " ", "\t"])
+_ODD = st.sampled_from(["\r\n", "\r", "\n", "\f", "\u2028", "\x85", "\ufeff", "\x00", "#", "*", "-", ":"])
+REPORT_TEXT = st.lists(st.one_of(_LINES.map(lambda l: l + "\n"), _ODD, st.text(max_size=12)), max_size=25).map("".join)
+
+
+def _check_parse(text: str) -> None:
+    rep = parse_report(text)
+    parts = [rep.title, rep.lede, rep.context, rep.text, *rep.key_developments,
+             *(p for section in rep.sections for p in section)]
+    for part in parts:
+        assert isinstance(part, str) and "\r" not in part
+        for token in part.split():
+            assert token in text, (token, text)
+    assert all(b.strip() for b in rep.key_developments)
+    assert isinstance(rep.is_structured, bool) and rep.reference == "\n".join(rep.key_developments)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REPORT_TEXT)
+def test_fuzz_parse_report(text):
+    _check_parse(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REPORT_TEXT)
+def test_fuzz_parse_report_10k(text):
+    _check_parse(text)
