@@ -67,36 +67,89 @@ class LoadedModel:
         return min(limits) if limits else 512
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
+_DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+           "float16": torch.float16, "fp16": torch.float16, "half": torch.float16}
+DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps"
+DTYPE_HELP = "auto, float32, bfloat16 or float16"
+
+
+def _auto_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def _check_device(device: str | torch.device) -> torch.device:
     if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ModelLoadError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError("device 'cuda' was asked for but no CUDA GPU is available")
+        dev = device
+    else:
+        name = "auto" if device is None else str(device).strip().lower()
+        if name == "auto":
+            return _auto_device()
+        if not re.fullmatch(r"cpu|mps|cuda(:\d{1,3})?", name):
+            raise ModelLoadError(f"unknown device {device!r}; use {DEVICE_HELP}")
+        dev = torch.device(name)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelLoadError(f"device {str(dev)!r} was asked for but no CUDA GPU is available here; "
+                                 "use --device cpu (or auto)")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ModelLoadError(f"device {str(dev)!r} does not exist: this machine has {count} CUDA GPU(s), "
+                                 f"cuda:0 to cuda:{count - 1}")
+    elif dev.type == "mps":
+        if not _mps_available():
+            raise ModelLoadError("device 'mps' was asked for but no Apple GPU (MPS) is available here; "
+                                 "use --device cpu (or auto)")
+    elif dev.type != "cpu":
+        raise ModelLoadError(f"unsupported device {str(dev)!r}; use {DEVICE_HELP}")
     return dev
 
 
-def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
+def _check_dtype(dtype: str | torch.dtype, dev: torch.device) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype == "auto":
-        if device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
-    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
-    if dtype not in table:
-        raise ModelLoadError(f"unknown dtype {dtype!r}; use auto, float32, bfloat16 or float16")
-    return table[dtype]
+        if dtype not in set(_DTYPES.values()):
+            raise ModelLoadError(f"unsupported dtype {dtype}; use {DTYPE_HELP}")
+        out = dtype
+    else:
+        name = "auto" if dtype is None else str(dtype).strip().lower()
+        if name == "auto":
+            if dev.type == "cuda" and torch.cuda.is_bf16_supported():
+                return torch.bfloat16
+            return torch.float32
+        if name not in _DTYPES:
+            raise ModelLoadError(f"unknown dtype {dtype!r}; use {DTYPE_HELP}")
+        out = _DTYPES[name]
+    if out == torch.bfloat16 and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ModelLoadError(f"this GPU ({torch.cuda.get_device_name(dev)}) does not support bfloat16; "
+                             "use --dtype float16 or float32")
+    return out
+
+
+def check_device_dtype(device: str | torch.device = "auto",
+                       dtype: str | torch.dtype = "auto") -> tuple[torch.device, torch.dtype]:
+    """The device and dtype a model would load on, or a one-line ModelLoadError for an unknown
+    name or one this machine does not have (no CUDA, cuda:N past the GPU count, no MPS).
+
+    Cheap (no model is touched): run it before loading anything, so a typo fails at once.
+    """
+    dev = _check_device(device)
+    return dev, _check_dtype(dtype, dev)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    return _check_device(device)
+
+
+def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
+    return _check_dtype(dtype, device)
 
 
 def cache_dir() -> Path:
@@ -193,6 +246,21 @@ def _looks_like_path(name: str) -> bool:
 def load_model(name_or_path: str | None = None, device: str | torch.device = "auto",
                dtype: str | torch.dtype = "auto") -> LoadedModel:
     """Load a summarization-capable model and its tokenizer, ready for generation."""
+    dev, torch_dtype = check_device_dtype(device, dtype)
+    return _load(name_or_path, dev, torch_dtype, ())
+
+
+MAX_ADAPTER_CHAIN = 8  # an adapter on an adapter on ...: more than this is a mistake
+
+
+class _AdapterError(ModelLoadError):
+    """Already says which adapter failed; the adapters above it in a chain pass it on as it is."""
+
+
+def _load(name_or_path: str | None, dev: torch.device, torch_dtype: torch.dtype,
+          chain: tuple[str, ...]) -> LoadedModel:
+    """load_model for a device and dtype already checked; `chain` holds the adapter folders
+    that led here, so a folder that is (through others) its own base is refused, not recursed into."""
     path, display = resolve_model(name_or_path)
     name = name_or_path or display
     if _looks_like_path(name) and not os.path.exists(path):
@@ -201,13 +269,11 @@ def load_model(name_or_path: str | None = None, device: str | torch.device = "au
         raise ModelLoadError(f"{name} is a file; pass the model's directory")
     if is_extractive(path):
         raise ModelLoadError(f"{name} is an extractive model (no generator); load it with Summarizer.from_pretrained")
-    dev = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, dev)
 
     if not os.path.isdir(path) and not _in_hub_cache(path) and not _hub_reachable():
         raise _hub_error(name, OSError("hub unreachable"))
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "adapter_config.json")):
-        return _load_adapter(path, display, dev, torch_dtype)
+        return _load_adapter(path, display, dev, torch_dtype, chain)
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     except (OSError, ValueError) as e:
@@ -223,19 +289,58 @@ def load_model(name_or_path: str | None = None, device: str | torch.device = "au
     return _finish(model, tokenizer, family, display, dev)
 
 
-def _load_adapter(path: str, display: str, dev: torch.device, torch_dtype: torch.dtype) -> LoadedModel:
-    """A LoRA adapter folder (from `finetune --lora`): load its base, attach, merge."""
+def adapter_base(path: str | Path) -> str:
+    """The base model an adapter folder names (its adapter_config.json), or a one-line ModelLoadError."""
     import json
 
-    from peft import PeftModel
+    cfg_file = Path(path, "adapter_config.json")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ModelLoadError(f"cannot read {cfg_file}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ModelLoadError(f"{cfg_file} is not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ModelLoadError(f"{cfg_file} is not valid JSON ({e.msg} at line {e.lineno})") from None
+    base = cfg.get("base_model_name_or_path") if isinstance(cfg, dict) else None
+    if not isinstance(base, str) or not base.strip():
+        raise ModelLoadError(f"adapter {path} does not name its base model (base_model_name_or_path in "
+                             "adapter_config.json); add it, or load the base and the adapter yourself")
+    return base.strip()
 
-    base = json.loads(Path(path, "adapter_config.json").read_text())["base_model_name_or_path"]
-    inner = load_model(base, dev, torch_dtype)
+
+def _load_adapter(path: str, display: str, dev: torch.device, torch_dtype: torch.dtype,
+                  chain: tuple[str, ...] = ()) -> LoadedModel:
+    """A LoRA adapter folder (from `finetune --lora`): load its base, attach, merge."""
+    here = os.path.realpath(path)
+    base = adapter_base(path)
+    base_path = os.path.expanduser(base)  # aliases never name adapter folders
+    if os.path.isdir(base_path) and os.path.realpath(base_path) == here:
+        raise _AdapterError(f"adapter {path} names itself as its base model; "
+                            "set base_model_name_or_path in adapter_config.json to the model it was trained on")
+    if here in chain:
+        loop = " -> ".join([*chain[chain.index(here):], here])
+        raise _AdapterError(f"adapters name each other as base models in a loop: {loop}")
+    if len(chain) >= MAX_ADAPTER_CHAIN:
+        raise _AdapterError(f"adapter {path} sits on more than {MAX_ADAPTER_CHAIN} adapters; "
+                            "merge some into a full model first")
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise ModelLoadError("loading a LoRA adapter needs the peft package: pip install peft") from None
+
+    try:
+        inner = _load(base, dev, torch_dtype, (*chain, here))
+    except _AdapterError:
+        raise
+    except ModelLoadError as e:
+        raise _AdapterError(f"cannot load the base model of adapter {path} ({base}): {e}") from None
     try:
         merged = PeftModel.from_pretrained(inner.model, path).merge_and_unload()
         tokenizer = AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as e:
-        raise ModelLoadError(f"cannot load adapter {path}: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # peft and safetensors raise many types for an adapter that does not fit its base
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"cannot load adapter {path} on {base}: {first}") from None
     return _finish(merged, tokenizer, inner.family, display, dev)
 
 

@@ -1,7 +1,9 @@
+import json
+
 import pytest
 import torch
 
-from summarizer.models import ModelLoadError, load_model, resolve_device, resolve_dtype
+from summarizer.models import ModelLoadError, check_device_dtype, load_model, resolve_device, resolve_dtype
 
 
 def test_families_are_detected(tiny_seq2seq, tiny_causal):
@@ -53,3 +55,110 @@ def test_device_and_dtype():
     if not torch.cuda.is_available():
         with pytest.raises(ModelLoadError, match="no CUDA"):
             resolve_device("cuda")
+
+
+# ---- devices and dtypes: refused before anything loads ------------------------------------------
+@pytest.mark.parametrize("device, dtype, message", [
+    ("foo", "auto", "unknown device 'foo'"), ("cuda:x", "auto", "unknown device"), ("meta", "auto", "unknown device"),
+    ("cpu:1", "auto", "unknown device"), ("", "auto", "unknown device"),
+    ("auto", "int8", "unknown dtype 'int8'"), ("cpu", "float64", "unknown dtype"), ("cpu", torch.int8, "unsupported dtype"),
+])
+def test_unknown_devices_and_dtypes_are_refused(device, dtype, message):
+    with pytest.raises(ModelLoadError, match=message) as e:
+        check_device_dtype(device, dtype)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:7", "CUDA:1", "mps", torch.device("cuda:2")])
+def test_devices_this_machine_lacks_are_refused(device):
+    name = str(device).lower()
+    have = (torch.cuda.is_available() and (":" not in name or int(name.split(":")[1]) < torch.cuda.device_count())
+            if name.startswith("cuda") else torch.backends.mps.is_available())
+    if have:
+        assert check_device_dtype(device, "float32")[0].type == name.split(":")[0]
+        return
+    with pytest.raises(ModelLoadError, match="no CUDA GPU|does not exist|no Apple GPU") as e:
+        check_device_dtype(device, "auto")
+    assert "\n" not in str(e.value)
+    with pytest.raises(ModelLoadError):
+        resolve_device(device)
+    with pytest.raises(ModelLoadError):
+        load_model("./no/such/model", device=device)  # the device is checked first, before the path
+
+
+def test_accepted_spellings():
+    assert check_device_dtype("CPU", "BF16") == (torch.device("cpu"), torch.bfloat16)
+    assert check_device_dtype(" cpu ", "fp16") == (torch.device("cpu"), torch.float16)
+    assert check_device_dtype(None, None)[1] in {torch.float32, torch.bfloat16}
+    assert check_device_dtype(torch.device("cpu"), torch.float32) == (torch.device("cpu"), torch.float32)
+    assert check_device_dtype()[0] == resolve_device("auto")
+
+
+# ---- adapter folders: one-line errors, never a RecursionError or KeyError ----------------------
+def _adapter(folder, config) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = config if isinstance(config, str) else json.dumps(config)
+    (folder / "adapter_config.json").write_text(text)
+    return str(folder)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"r": 8}, "does not name its base model"),
+    ({"base_model_name_or_path": None}, "does not name its base model"),
+    ({"base_model_name_or_path": ""}, "does not name its base model"),
+    ({"base_model_name_or_path": 5}, "does not name its base model"),
+    ([1, 2], "does not name its base model"),
+    ("{not json", "is not valid JSON"),
+    ("", "is not valid JSON"),
+    ({"base_model_name_or_path": "./no/such/base"}, r"base model of adapter .* model path not found"),
+])
+def test_broken_adapter_configs(tmp_path, config, message):
+    with pytest.raises(ModelLoadError, match=message) as e:
+        load_model(_adapter(tmp_path / "adapter", config))
+    assert "\n" not in str(e.value)
+
+
+def test_adapter_that_is_its_own_base(tmp_path, monkeypatch):
+    a = tmp_path / "a"
+    for base in [str(a), str(a) + "/", str(a) + "/.", "a", "./a"]:
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ModelLoadError, match="names itself as its base model"):
+            load_model(_adapter(a, {"base_model_name_or_path": base}))
+    (tmp_path / "link").symlink_to(a)
+    with pytest.raises(ModelLoadError, match="names itself"):
+        load_model(str(tmp_path / "link"))
+
+
+def test_adapter_loops_and_long_chains(tmp_path):
+    names = ["a", "b", "c"]
+    for here, base in zip(names, names[1:] + names[:1]):
+        _adapter(tmp_path / here, {"base_model_name_or_path": str(tmp_path / base)})
+    with pytest.raises(ModelLoadError, match=r"in a loop: .*a -> .*b -> .*c -> .*a$"):
+        load_model(str(tmp_path / "a"))
+    from summarizer.models import MAX_ADAPTER_CHAIN
+    for i in range(MAX_ADAPTER_CHAIN + 2):
+        _adapter(tmp_path / f"x{i}", {"base_model_name_or_path": str(tmp_path / f"x{i + 1}")})
+    with pytest.raises(ModelLoadError, match=f"more than {MAX_ADAPTER_CHAIN} adapters"):
+        load_model(str(tmp_path / "x0"))
+
+
+def test_adapter_whose_weights_do_not_fit_its_base(tmp_path, tiny_causal):
+    pytest.importorskip("peft")
+    folder = _adapter(tmp_path / "adapter", {"base_model_name_or_path": str(tiny_causal), "peft_type": "LORA"})
+    with pytest.raises(ModelLoadError, match="cannot load adapter") as e:
+        load_model(folder)
+    assert "\n" not in str(e.value)
+
+
+def test_gpu_checks_with_a_pretend_gpu(monkeypatch):
+    """What a one-GPU machine answers (this test runs without one: torch.cuda is stubbed)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: "Old GPU")
+    assert check_device_dtype("cuda:0", "auto") == (torch.device("cuda:0"), torch.float32)
+    assert check_device_dtype("cuda", "fp16") == (torch.device("cuda"), torch.float16)
+    with pytest.raises(ModelLoadError, match=r"'cuda:7' does not exist: this machine has 1 CUDA GPU\(s\), cuda:0 to cuda:0"):
+        check_device_dtype("cuda:7")
+    with pytest.raises(ModelLoadError, match=r"\(Old GPU\) does not support bfloat16"):
+        check_device_dtype("cuda", "bf16")
