@@ -32,11 +32,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home fr
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "5")
 
 import gradio as gr
-from transformers import TextStreamer
 
 from summarizer import (GenerationSettings, InputError, ModelLoadError, SettingsError, Summarizer,
                         evidence, keypoints, parse_report)
-from summarizer.inputs import clean_text, read_path
+from summarizer.inputs import read_path
+from summarizer.pipeline import read_report
 from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
 from summarizer.settings import LENGTH_PRESETS, MAX_BEAMS, MAX_BULLETS, MAX_NEW_TOKENS_LIMIT
 
@@ -116,25 +116,6 @@ def model_choices(cfg: AppConfig) -> list[tuple[str, str]]:
 # ---- streaming ----------------------------------------------------------------------------
 class _Cancelled(Exception):
     pass
-
-
-class _QueueStreamer(TextStreamer):
-    """Puts each piece of generated text on the request's event queue; raising from
-    put() is how a request that nobody waits for any more stops generating."""
-
-    def __init__(self, tokenizer, events: queue.Queue):
-        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        self.events = events
-        self.cancelled = threading.Event()
-
-    def put(self, value):
-        if self.cancelled.is_set():
-            raise _Cancelled()
-        super().put(value)
-
-    def on_finalized_text(self, text: str, stream_end: bool = False):
-        if text:
-            self.events.put(("text", text))
 
 
 # ---- presentation helpers -----------------------------------------------------------------
@@ -221,16 +202,12 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                            f"{cfg.max_chars:,} characters. Summarize longer texts with the command "
                            "line: summarizer summarize FILE.", print_exception=False)
         try:
-            cleaned = clean_text(text, cfg.max_chars)
             settings = GenerationSettings(max_input_chars=cfg.max_chars).with_overrides(
                 bullets=int(bullets), length=length, num_beams=int(beams) or None,
                 max_new_tokens=int(max_new_tokens) or None)
+            report = read_report(text, settings)  # parsed once, before any model loads
         except (InputError, SettingsError) as e:
             raise gr.Error(str(e), print_exception=False)
-        source = parse_report(cleaned).text  # what the model reads: the report minus its own bullets
-        if not source.strip():
-            raise gr.Error("This report has nothing to summarize besides its own Key Developments list.",
-                           print_exception=False)
         name = (model or cfg.model).strip()
         progress(0, desc=f"Loading {name}…" if name not in cache.names() else "Summarizing…")
         try:
@@ -243,18 +220,24 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
             raise gr.Error(f"The model could not be loaded: {name}: {first}", print_exception=False)
 
         events: queue.Queue = queue.Queue()
-        # Tokens stream only from one beam of a generator; with beam search, or from the
-        # extractive default (which generates nothing), the bullets arrive at the end.
-        loaded = getattr(summ, "loaded", None)
-        streamer = None
-        if loaded is not None and settings.generate_kwargs(loaded.model.generation_config)["num_beams"] == 1:
-            streamer = _QueueStreamer(loaded.tokenizer, events)
+        cancelled = threading.Event()
+
+        def on_text(piece: str) -> None:
+            if cancelled.is_set():
+                raise _Cancelled()  # stops generation when the page went away mid-stream
+            events.put(("text", piece))
+
+        # Tokens stream only from a generator with one beam; otherwise the bullets arrive at the end.
+        try:
+            stream = summ.backend.can_stream(summ.resolve(settings))
+        except SettingsError as e:
+            raise gr.Error(str(e), print_exception=False)
 
         def work() -> None:
             try:
-                result = summ.summarize(cleaned, settings,
+                result = summ.summarize(report, settings,
                                         progress=lambda done, total: events.put(("progress", (done, total))),
-                                        streamer=streamer)
+                                        on_text=on_text if stream else None)
                 events.put(("done", result))
             except BaseException as e:  # handed to the request thread, which reports it
                 events.put(("error", e))
@@ -262,7 +245,6 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
         yield "", None, "", "Summarizing…", None, None
         threading.Thread(target=work, daemon=True, name="summarize").start()
         partial, last = "", 0.0
-        by_sentence = loaded is not None and loaded.family == "seq2seq"
         try:
             while True:
                 kind, value = events.get()
@@ -270,7 +252,7 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                     partial += value
                     if time.monotonic() - last > 0.2:  # a browser needs no more than ~5 updates a second
                         last = time.monotonic()
-                        md = keypoints.to_markdown(keypoints.clean_bullets(partial, settings.bullets, by_sentence))
+                        md = keypoints.to_markdown(summ.backend.preview(partial, settings))
                         yield md, gr.skip(), gr.skip(), "Generating…", gr.skip(), gr.skip()
                 elif kind == "progress":
                     done, total = value
@@ -285,9 +267,9 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                     summary = value
                     break
         finally:
-            if streamer is not None:
-                streamer.cancelled.set()  # stops generate() if the page went away mid-stream
+            cancelled.set()
 
+        source = summary.source  # what the model read: the report without its own bullets
         support = evidence.find_support(summary.bullets, source)
         warn_md, warned = warnings_markdown(summary.bullets, source)
         segments = evidence.highlight_segments(source, support)

@@ -16,7 +16,8 @@ _EXPORTS = {
     "clean_bullets": "keypoints", "to_json": "keypoints", "to_markdown": "keypoints", "to_text": "keypoints",
     "LoadedModel": "models", "ModelLoadError": "models", "load_model": "models",
     "Report": "reports", "parse_report": "reports",
-    "Summarizer": "summarize", "Summary": "summarize",
+    "Summarizer": "pipeline", "Summary": "pipeline",
+    "Backend": "backends", "load_backend": "backends",
 }
 __all__ = sorted(_EXPORTS)
 

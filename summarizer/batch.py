@@ -1,31 +1,25 @@
 """`summarizer batch`: summarize every article of a file, folder or dataset into a table.
 
-    python -m summarizer batch articles.jsonl -o summaries.jsonl --batch-size 16
-
 Design, and why:
-- Results go to a JSONL journal, one row per article, written and flushed (fsync) once per
-  batch: a killed job loses at most the batch in flight. For JSONL output the journal *is*
-  the output; CSV and Parquet cannot be appended to safely, so they get a journal beside
-  them (`OUTPUT.partial.jsonl`) that becomes the final file when the job ends.
-- Rerunning with the same OUTPUT resumes: ids already in it are skipped, so no article is
-  summarized or written twice. A torn last line (a kill in the middle of a write) is cut off.
-- Batches are planned from *all* valid rows, done or not (sorted by length inside a window
-  of rows), and a resumed run only drops the batches already written. So every article is
-  generated in the same batch, with the same padding, as in an uninterrupted run, and a
-  kill-and-resume job writes exactly the results an uninterrupted one would.
+- Results go through a `Journal` (summarizer/journal.py): one JSONL row per input row, durable
+  per batch, so a killed job loses at most the batch in flight. For JSONL output the journal is
+  the output; CSV and Parquet cannot be appended to safely, so they keep a journal beside them
+  (`OUTPUT.journal.jsonl`) and are rewritten from it when the job ends.
+- Rows are keyed by their line (or row) in the input and checked against their id, so a rerun
+  skips exactly the rows already written (rows appended to the input are picked up; a changed
+  input is refused). Ids the job makes up for rows without one (`line-N`, `row-N`) never take an
+  id that occurs in the input: the input's ids are read first.
+- Batches are planned from all valid rows, done or not (sorted by length inside a window), and
+  a resumed run only drops the batches already written: every article is generated in the same
+  batch, with the same padding, as in an uninterrupted run, so the results are identical.
 - A bad row (unreadable line, missing, empty or non-string text, duplicate id) becomes an
-  output row with `error` and its `line`; the job goes on and exits 1 at the end unless
-  --allow-failures. On CUDA out-of-memory a batch is halved and retried; an article that
-  fails even alone is recorded as failed, not lost.
-- `--engine ray` sends the same planned batches through Ray Data (`map_batches` on an actor
-  pool, one Summarizer per actor, GPUs per actor when the cluster has them); the driver
-  still reads, plans and writes, so resume and error rows work the same way.
+  output row with `error` starting with its line; the job goes on and exits 1 at the end unless
+  --allow-failures. On out-of-memory a batch is halved and retried; an article that fails even
+  alone is recorded as failed, not lost.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -34,21 +28,19 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .cli import EXIT_FAIL, EXIT_OK, add_generation_args, settings_from_args
-from .inputs import InputError, clean_text
+from .inputs import InputError
+from .journal import Journal, table_format, write_table
+from .records import ID_FIELDS, TEXT_FIELDS, get_field, pick_column, read_records
 from .settings import GenerationSettings
 
 if TYPE_CHECKING:
-    from .summarize import Summarizer
+    from .pipeline import Summarizer, Summary
 
-TEXT_FIELDS = ["article", "text", "document", "content", "body", "report", "story"]
-ID_FIELDS = ["id", "uid", "guid", "doc_id", "article_id", "key"]
-COLUMNS = ["id", "line", "bullets", "markdown", "model", "chunks", "input_tokens",
-           "output_tokens", "notes", "error"]
+COLUMNS = ["id", "line", "bullets", "markdown", "model", "chunks", "input_tokens", "output_tokens", "notes", "error"]
+LIST_COLUMNS = {"bullets", "notes"}
 DEFAULT_WINDOW = {"local": 10_000, "ray": 100_000}
 ABORT_AFTER = 32  # this many articles failing to generate in a row means the job itself is broken
 GENERATION_FAILED = "generation failed"
-MAX_ERRORS_SHOWN = 10
 
 
 @dataclass
@@ -56,6 +48,7 @@ class BatchConfig:
     input: str
     output: Path
     model: str | None = None
+    engine: str = "transformers"  # transformers | ct2: how generators run
     device: str = "auto"
     dtype: str = "auto"
     settings: GenerationSettings = field(default_factory=GenerationSettings)
@@ -65,10 +58,10 @@ class BatchConfig:
     overwrite: bool = False
     allow_failures: bool = False
     retry_failed: bool = False
-    window: int | None = None  # valid rows sorted by length together (None: per engine)
+    window: int | None = None  # valid rows sorted by length together (None: per runner)
     progress: bool = True
     threads: int | None = None  # torch CPU threads (None: torch's default, all cores)
-    engine: str = "local"  # local | ray
+    runner: str = "local"  # local | ray
     ray_address: str | None = None
     num_workers: int | None = None  # Ray actors (None: one per GPU, else one per CPU)
     gpus_per_worker: float | None = None  # None: 1 when the cluster has GPUs, else 0
@@ -81,6 +74,7 @@ class Item:
     id: str
     line: int
     text: str
+    unit: str = "line"  # "line" (JSONL/CSV) or "row" (Parquet, folders, datasets): how errors name it
 
 
 @dataclass
@@ -103,159 +97,35 @@ class JobReport:
                 f"(already in the output) in {self.seconds:.1f} s, {self.rate:.2f} articles/s -> {self.output}")
 
 
-# ---- output ------------------------------------------------------------------------------
-def output_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in {".jsonl", ".ndjson", ".json"}:
-        return "jsonl"
-    if suffix in {".csv", ".parquet"}:
-        return suffix[1:]
-    raise InputError(f"output {path.name}: use a .jsonl, .csv or .parquet file name")
-
-
-def journal_path(output: Path) -> Path:
-    return output if output_format(output) == "jsonl" else output.with_name(output.name + ".partial.jsonl")
-
-
-class Journal:
-    """Append-only JSONL of result rows; knows which ids are already written."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.ids: set[str] = set()
-        self.failed_ids: set[str] = set()
-        self.models: set[str] = set()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = path.open("a", encoding="utf-8")
-        self._lock()  # before any repair: never cut a line another job is writing
-        for row in self._load_and_repair():
-            self._remember(row)
-
-    def _load_and_repair(self) -> list[dict]:
-        """Rows already written; a torn last line from a killed write is cut off."""
-        data = self.path.read_bytes()
-        good = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
-        rows = []
-        for n, raw in enumerate(data[:good].splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError:
-                row = None
-            if not isinstance(row, dict) or "id" not in row:
-                raise InputError(f"{self.path} line {n} is not a result row; pick another output "
-                                 "or pass --overwrite to start over")
-            rows.append(row)
-        if good < len(data):
-            with self.path.open("r+b") as f:
-                f.truncate(good)
-        return rows
-
-    def _lock(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; one job per output is on the user
-            return
-        try:
-            fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._f.close()
-            raise InputError(f"another batch job is writing {self.path}") from None
-
-    def _remember(self, row: dict) -> None:
-        self.ids.add(row["id"])
-        if row.get("error"):
-            self.failed_ids.add(row["id"])
-        if row.get("model"):
-            self.models.add(row["model"])
-
-    def write(self, rows: list[dict]) -> None:
-        """Append rows and make them durable before going on."""
-        if not rows:
-            return
-        self._f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        for row in rows:
-            self._remember(row)
-
-    def rows(self) -> list[dict]:
-        self._f.flush()
-        with self.path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def close(self) -> None:
-        self._f.close()
-
-
-def _rewrite_jsonl(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_table(path: Path) -> list[dict]:
-    """Result rows of a finished JSONL/CSV/Parquet output (used to resume into it)."""
-    fmt = output_format(path)
-    if fmt == "jsonl":
-        with path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-        return pq.read_table(path).to_pylist()
-    import csv
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        for k in ("bullets", "notes"):
-            r[k] = json.loads(r[k]) if r.get(k) else []
-        for k in ("line", "chunks", "input_tokens", "output_tokens"):
-            r[k] = int(r[k]) if r.get(k) else 0
-        r["error"] = r.get("error") or None
-    return rows
-
-
-def write_table(path: Path, rows: list[dict]) -> None:
-    """Write the final CSV/Parquet atomically (a kill leaves the old file or the new one)."""
-    rows = sorted(rows, key=lambda r: (r["line"], r["id"]))
-    tmp = path.with_name(path.name + ".tmp")
-    if output_format(path) == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        schema = pa.schema([("id", pa.string()), ("line", pa.int64()), ("bullets", pa.list_(pa.string())),
-                            ("markdown", pa.string()), ("model", pa.string()), ("chunks", pa.int64()),
-                            ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
-                            ("notes", pa.list_(pa.string())), ("error", pa.string())])
-        pq.write_table(pa.Table.from_pylist([{k: r.get(k) for k in COLUMNS} for r in rows], schema), tmp)
-    else:
-        import csv
-        with tmp.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-            w.writeheader()
-            for r in rows:  # lists as JSON text, so the file reads back exactly
-                w.writerow({**r, "bullets": json.dumps(r["bullets"], ensure_ascii=False),
-                            "notes": json.dumps(r["notes"], ensure_ascii=False), "error": r["error"] or ""})
-    os.replace(tmp, path)
-
-
-def result_row(item: Item, model: str, summary=None, error: str | None = None) -> dict:
+def result_row(item: Item, model: str, summary: "Summary | None" = None, error: str | None = None) -> dict:
+    error = error or (summary.error if summary else None)
+    ok = summary is not None and not error
     return {"id": item.id, "line": item.line,
-            "bullets": list(summary.bullets) if summary else [],
-            "markdown": summary.markdown if summary else "",
+            "bullets": list(summary.bullets) if ok else [],
+            "markdown": summary.markdown if ok else "",
             "model": model,
-            "chunks": summary.chunks if summary else 0,
-            "input_tokens": summary.input_tokens if summary else 0,
-            "output_tokens": summary.output_tokens if summary else 0,
-            "notes": list(summary.notes) if summary else [],
-            "error": error}
+            "chunks": summary.chunks if ok else 0,
+            "input_tokens": summary.input_tokens if ok else 0,
+            "output_tokens": summary.output_tokens if ok else 0,
+            "notes": list(summary.notes) if ok else [],
+            "error": _where(item, error) if error else None}
+
+
+def _where(item: Item, error: str) -> str:
+    """Every error starts with its line (or row), as the README promises."""
+    prefix = f"{item.unit} {item.line}"
+    return error if error.startswith(prefix + ":") else f"{prefix}: {error}"
+
+
+def error_row(line: int, rid: str, error: str, unit: str = "line") -> dict:
+    return result_row(Item(rid, line, "", unit), "", error=error)
 
 
 # ---- input -------------------------------------------------------------------------------
+def journal_path(output: Path) -> Path:
+    return output if table_format(output) == "jsonl" else output.with_name(output.name + ".journal.jsonl")
+
+
 def count_rows(source: str) -> int | None:
     """Rows in the input when that is cheap to know (for the progress bar's ETA)."""
     from .records import REPORT_SUFFIXES
@@ -264,10 +134,10 @@ def count_rows(source: str) -> int | None:
     try:
         if p.is_dir():
             return sum(1 for f in p.iterdir() if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES)
-        if p.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        if p.is_file() and p.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
             with p.open("rb") as f:
                 return sum(1 for line in f if line.strip())
-        if p.suffix.lower() == ".parquet":
+        if p.is_file() and p.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(p).metadata.num_rows
     except Exception:  # only a progress-bar nicety: never fail the job over it
@@ -275,16 +145,11 @@ def count_rows(source: str) -> int | None:
     return None
 
 
-def open_rows(source: str, text_field: str | None, id_field: str | None,
-              max_chars: int) -> Iterator[Item | dict]:
+def open_rows(source: str, text_field: str | None, id_field: str | None) -> Iterator[Item | dict]:
     """Items to summarize and error rows, in input order.
 
     The columns are picked here, eagerly, so a wrong --text-field fails before the model loads.
-    Ids are claimed in input order: a later row with a taken id is recorded as a duplicate
-    under `ID@line-N` (`ID@row-N` for Parquet and datasets), which keeps ids unique.
     """
-    from .records import pick_column, read_records
-
     records = read_records(source)
     head, readable = [], 0  # the first rows, to see which columns the data has
     for rec in records:
@@ -302,61 +167,72 @@ def open_rows(source: str, text_field: str | None, id_field: str | None,
     else:  # every row is unreadable: each becomes an error row, the columns do not matter
         text_col, id_col = text_field or TEXT_FIELDS[0], id_field
     by_line = Path(source).suffix.lower() in {".jsonl", ".ndjson", ".json", ".csv", ".tsv"}
-    return _rows(chain(head, records), text_col, id_col, max_chars, "line" if by_line else "row")
+    taken = _input_ids(read_records(source), id_col) if id_col else set()
+    return _rows(chain(head, records), text_col, id_col, "line" if by_line else "row", taken)
 
 
-def _rows(records, text_col, id_col, max_chars, unit) -> Iterator[Item | dict]:
-    from .records import get_field
-
-    first: dict[str, int] = {}  # id -> the line that claimed it
+def _input_ids(records, id_col: str) -> set[str]:
+    """Every id the input gives itself (a first pass over the rows, cheap next to summarizing)."""
+    ids = set()
     for rec in records:
-        n, where = rec.line, f"{unit} {rec.line}"
-        rid, problem = _row_id(rec, id_col, f"{unit}-{n}", where)
+        if rec.error is None:
+            try:
+                value = get_field(rec.data, id_col)
+            except KeyError:
+                continue
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+                ids.add(str(value))
+    return ids
+
+
+def _made_up_id(base: str, taken: set[str]) -> str:
+    rid, k = base, 1
+    while rid in taken:
+        k += 1
+        rid = f"{base}~{k}"
+    taken.add(rid)
+    return rid
+
+
+def _rows(records, text_col: str, id_col: str | None, unit: str, taken: set[str]) -> Iterator[Item | dict]:
+    first: dict[str, int] = {}  # input id -> the line that claimed it
+    for rec in records:
+        n = rec.line
+        rid, problem = _row_id(rec, id_col)
+        if rid is None:
+            rid = rec.source_id or _made_up_id(f"{unit}-{n}", taken)
+        if rec.error or problem:
+            yield error_row(n, rid, rec.error or problem, unit)
+            continue
         if rid in first:
-            yield _error_row(f"{rid}@{unit}-{n}", n,
-                             f"{where}: duplicate id {rid!r} (first on {unit} {first[rid]})")
+            yield error_row(n, rid, f"duplicate id {rid!r} (first on {unit} {first[rid]})", unit)
             continue
         first[rid] = n
-        if rec.error or problem:
-            yield _error_row(rid, n, rec.error or problem)
-            continue
         try:
             text = get_field(rec.data, text_col)
         except KeyError:
-            yield _error_row(rid, n, f"{where}: no {text_col!r} field")
+            yield error_row(n, rid, f"no {text_col!r} field", unit)
             continue
         if not isinstance(text, str):
             what = "null" if text is None else type(text).__name__
-            yield _error_row(rid, n, f"{where}: {text_col!r} is {what}, not text")
+            yield error_row(n, rid, f"{text_col!r} is {what}, not text", unit)
             continue
-        try:
-            clean_text(text, max_chars)
-        except InputError as e:
-            yield _error_row(rid, n, f"{where}: {e}")
-            continue
-        yield Item(rid, n, text)
+        yield Item(rid, n, text, unit)
 
 
-def _row_id(rec, id_col: str | None, fallback: str, where: str) -> tuple[str, str | None]:
-    """The row's id as text, or a stable one from its position; plus a problem, if any."""
-    from .records import get_field
-
+def _row_id(rec, id_col: str | None) -> tuple[str | None, str | None]:
+    """The row's own id as text (None when it has none); plus a problem, if any."""
     if rec.error or not id_col:
-        return rec.source_id or fallback, None
+        return None, None
     try:
         value = get_field(rec.data, id_col)
     except KeyError:
         value = None
     if value is None or value == "":
-        return rec.source_id or fallback, None
+        return None, None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return fallback, f"{where}: id {id_col!r} is {type(value).__name__}, not text or a number"
+        return None, f"id {id_col!r} is {type(value).__name__}, not text or a number"
     return str(value), None
-
-
-def _error_row(rid: str, line: int, error: str) -> dict:
-    return {"id": rid, "line": line, "bullets": [], "markdown": "", "model": "", "chunks": 0,
-            "input_tokens": 0, "output_tokens": 0, "notes": [], "error": error}
 
 
 def windows(rows: Iterable[Item | dict], size: int) -> Iterator[tuple[list[dict], list[Item]]]:
@@ -386,29 +262,30 @@ def is_out_of_memory(err: BaseException) -> bool:
     import torch
 
     oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-    return isinstance(err, oom) or (isinstance(err, RuntimeError) and "out of memory" in str(err).lower())
+    text = str(err).lower()
+    return isinstance(err, (oom, MemoryError)) or (isinstance(err, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text))
 
 
 def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: GenerationSettings) -> list[dict]:
-    """Result rows for one batch. A batch that fails (CUDA out of memory above all) is halved
-    and each half retried; an article that fails alone is recorded with the error."""
+    """Result rows for one batch. A batch that fails (out of memory above all) is halved and each
+    half retried; an article that fails alone is recorded with the error. Texts that cannot be
+    summarized come back from the pipeline as per-row errors and never fail the batch."""
     try:
         summaries = summarizer.summarize_many([it.text for it in items], settings, batch_size=len(items))
         return [result_row(it, summarizer.name, s) for it, s in zip(items, summaries)]
     except Exception as e:
         if is_out_of_memory(e):
             _free_gpu_memory()
-        if len(items) > 1:  # texts are checked before anything is generated: finding a bad one is cheap
+        if len(items) > 1:
             half = (len(items) + 1) // 2
             return (summarize_batch(summarizer, items[:half], settings)
                     + summarize_batch(summarizer, items[half:], settings))
-        if isinstance(e, InputError):  # a check inside the library that the reader does not make
-            msg = str(e)
-        elif is_out_of_memory(e):
+        if is_out_of_memory(e):
             msg = f"{GENERATION_FAILED}: out of memory even alone; lower --max-input-tokens or use a larger GPU"
         else:
             msg = f"{GENERATION_FAILED}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        return [result_row(items[0], summarizer.name, error=f"line {items[0].line}: {msg}")]
+        return [result_row(items[0], summarizer.name, error=msg)]
 
 
 def _free_gpu_memory() -> None:
@@ -421,8 +298,10 @@ def _free_gpu_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def local_engine(summarizer: "Summarizer", settings: GenerationSettings
-                 ) -> Callable[[list[list[Item]]], Iterator[list[dict]]]:
+Engine = Callable[[list[list[Item]]], Iterator[list[dict]]]
+
+
+def local_engine(summarizer: "Summarizer", settings: GenerationSettings) -> Engine:
     def run(batches: list[list[Item]]) -> Iterator[list[dict]]:
         for b in batches:
             yield summarize_batch(summarizer, b, settings)
@@ -430,99 +309,112 @@ def local_engine(summarizer: "Summarizer", settings: GenerationSettings
 
 
 # ---- the job -----------------------------------------------------------------------------
+def job_fingerprint(cfg: BatchConfig) -> dict:
+    """What must match for a rerun to resume an output: the input, its columns, the model and
+    the settings. (Rows are checked one by one against their ids as the job goes.)"""
+    src = Path(cfg.input)
+    return {"kind": "key-developments batch",
+            "input": str(src.resolve()) if src.exists() else cfg.input,
+            "text_field": cfg.text_field, "id_field": cfg.id_field,
+            "model": cfg.model, "engine": cfg.engine, "settings": cfg.settings.to_dict()}
+
+
+def check_config(cfg: BatchConfig) -> None:
+    for name, value, low in [("batch-size", cfg.batch_size, 1), ("threads", cfg.threads, 1),
+                             ("window", cfg.window, 1), ("num-workers", cfg.num_workers, 1)]:
+        if value is not None and value < low:
+            raise InputError(f"--{name} must be at least {low}, got {value}")
+    if cfg.runner not in DEFAULT_WINDOW:
+        raise InputError(f"unknown runner {cfg.runner!r}; use local or ray")
+    output, src = Path(cfg.output), Path(cfg.input)
+    table_format(output)
+    if output.is_dir():
+        raise InputError(f"output {output} is a folder; name a .jsonl, .csv or .parquet file")
+    for p in {output, journal_path(output)}:
+        if src.exists() and p.exists() and (os.path.samefile(src, p) or src.resolve() == p.resolve()):
+            raise InputError("the output would overwrite the input; pick another output file")
+
+
 def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobReport:
     """Summarize every row of cfg.input into cfg.output, resuming what is already there."""
-    if cfg.batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, got {cfg.batch_size}")
-    if cfg.engine not in DEFAULT_WINDOW:
-        raise InputError(f"unknown engine {cfg.engine!r}; use local or ray")
-    if cfg.threads is not None and cfg.threads < 1:
-        raise InputError(f"--threads must be at least 1, got {cfg.threads}")
-    window = cfg.window or DEFAULT_WINDOW[cfg.engine]
-    if window < 1:
-        raise InputError(f"--window must be at least 1, got {window}")
+    check_config(cfg)
     output = Path(cfg.output)
-    fmt = output_format(output)
-    if Path(cfg.input).exists() and Path(cfg.input).resolve() == output.resolve():
-        raise InputError("the output would overwrite the input; pick another output file")
-    jpath = journal_path(output)
-    rows = open_rows(cfg.input, cfg.text_field, cfg.id_field, cfg.settings.max_input_chars)
-    if cfg.overwrite:  # only once the input is known to be readable
-        for p in {output, jpath}:
-            p.unlink(missing_ok=True)
-    seed = None
-    if fmt != "jsonl" and output.exists() and not jpath.exists():
-        try:
-            seed = read_table(output)
-        except Exception:  # csv/json/pyarrow each raise their own types
-            seed = None
-        if seed is None or not all({"id", "line", "error"} <= r.keys() for r in seed):
-            raise InputError(f"{output} is not a batch result file; pick another output "
-                             "or pass --overwrite to replace it")
-    journal = Journal(jpath)
+    rows = open_rows(cfg.input, cfg.text_field, cfg.id_field)
+    if output.exists() and journal_path(output) != output and not journal_path(output).exists() and not cfg.overwrite:
+        raise InputError(f"{output} already exists and was not written by this tool (no "
+                         f"{journal_path(output).name} beside it); pick another output, or pass --overwrite")
+    journal = Journal(journal_path(output), job_fingerprint(cfg), key="line", overwrite=cfg.overwrite)
     report = JobReport(output=str(output))
     try:
-        if seed:  # a finished CSV/Parquet we resume into: its rows become the journal's start
-            journal.write(seed)
-        if cfg.retry_failed and journal.failed_ids:
-            kept = [r for r in journal.rows() if not r.get("error")]
-            journal.close()
-            _rewrite_jsonl(jpath, kept)
-            journal = Journal(jpath)
-        if journal.ids:
-            print(f"resuming: {len(journal.ids)} row(s) already in {jpath}", file=sys.stderr)
-        _process(cfg, rows, window, journal, report, summarizer)
+        if cfg.retry_failed:
+            journal.drop(lambda r: not r.get("error"))
+        if journal.done:
+            print(f"resuming: {len(journal.done)} row(s) already in {journal.path}", file=sys.stderr)
+        failed_before = sum(1 for r in journal.done.values() if r.get("error"))
+        _process(cfg, rows, journal, report, summarizer)
     finally:
         journal.close()
-    report.failed_before = len(journal.failed_ids) - report.failed
-    if fmt != "jsonl":
-        write_table(output, read_table(jpath))
-        jpath.unlink()
+    report.failed_before = failed_before
+    if table_format(output) != "jsonl":
+        write_table(output, sorted(journal.done.values(), key=lambda r: r["line"]), COLUMNS, LIST_COLUMNS)
     return report
 
 
-def _process(cfg: BatchConfig, rows, window: int, journal: Journal, report: JobReport,
-             summarizer: "Summarizer | None") -> None:
+def _engine(cfg: BatchConfig, summarizer: "Summarizer | None") -> tuple[Engine, Callable[[], None]]:
+    if cfg.runner == "ray":
+        from .batch_ray import ray_engine
+        return ray_engine(cfg)
+    if cfg.threads:
+        import torch
+        torch.set_num_threads(cfg.threads)
+    if summarizer is None:
+        from .pipeline import Summarizer
+        summarizer = Summarizer.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype,
+                                                settings=cfg.settings, engine=cfg.engine)
+    print(f"batch: {summarizer.backend.describe()}, batch size {cfg.batch_size}", file=sys.stderr)
+    return local_engine(summarizer, cfg.settings), lambda: None
+
+
+def _same_ids(rows: Iterable[Item | dict], journal: Journal) -> Iterator[Item | dict]:
+    """Rows as they come, after checking that a row already written has the same id now: a
+    resume must never pair one row's result with another row."""
+    for r in rows:
+        line, rid = (r.line, r.id) if isinstance(r, Item) else (r["line"], r["id"])
+        before = journal.done.get(line)
+        if before is not None and before["id"] != rid:
+            raise InputError(f"{journal.path} holds id {before['id']!r} for line {line}, but the input now has "
+                             f"{rid!r} there: the input changed; pass --overwrite to start over")
+        yield r
+
+
+def _process(cfg: BatchConfig, rows, journal: Journal, report: JobReport, summarizer: "Summarizer | None") -> None:
     from tqdm.auto import tqdm
 
-    finish: Callable[[], None] = lambda: None
-    if cfg.engine == "ray":
-        engine, finish = ray_engine(cfg)
-    else:
-        if cfg.threads:
-            import torch
-            torch.set_num_threads(cfg.threads)
-        if summarizer is None:
-            from .summarize import Summarizer
-            summarizer = Summarizer.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype,
-                                                    settings=cfg.settings)
-        lm = summarizer.loaded  # None for the extractive selector: it generates nothing
-        where = f"on {lm.device} ({next(lm.model.parameters()).dtype})" if lm else "(extractive, CPU)"
-        print(f"batch: {summarizer.name} {where}, batch size {cfg.batch_size}", file=sys.stderr)
-        engine = local_engine(summarizer, cfg.settings)
-
+    engine, finish = _engine(cfg, summarizer)
     bar = tqdm(total=count_rows(cfg.input), unit="article", desc="batch", disable=not cfg.progress,
                file=sys.stderr, dynamic_ncols=True)
     t0 = time.perf_counter()
     streak = 0
+    models = {r["model"] for r in journal.done.values() if r.get("model")}
     try:
-        for errors, items in windows(rows, window):
-            new_errors = [r for r in errors if r["id"] not in journal.ids]
+        for errors, items in windows(_same_ids(rows, journal), cfg.window or DEFAULT_WINDOW[cfg.runner]):
+            new_errors = [r for r in errors if r["line"] not in journal.done]
             journal.write(new_errors)
             report.failed += len(new_errors)
             report.errors += [r["error"] for r in new_errors]
-            todo = []
-            for b in plan_batches(items, cfg.batch_size):
-                left = [it for it in b if it.id not in journal.ids]
-                if left:
-                    todo.append(left)
+            todo = [left for b in plan_batches(items, cfg.batch_size)
+                    if (left := [it for it in b if it.line not in journal.done])]
             skipped = len(errors) - len(new_errors) + len(items) - sum(map(len, todo))
             report.skipped += skipped
             if bar.total is not None:
                 bar.total -= skipped
             bar.update(len(new_errors))
             for out in engine(todo):
-                _warn_mixed_models(journal, out)
+                new = {r["model"] for r in out if r["model"]} - models
+                if models and new:
+                    print(f"warning: {journal.path} holds rows from {', '.join(sorted(models))}; "
+                          f"new rows come from {', '.join(sorted(new))}", file=sys.stderr)
+                models |= new
                 journal.write(out)
                 for r in out:
                     if r["error"]:
@@ -540,140 +432,3 @@ def _process(cfg: BatchConfig, rows, window: int, journal: Journal, report: JobR
         report.seconds = time.perf_counter() - t0
         bar.close()
         finish()
-
-
-def _warn_mixed_models(journal: Journal, rows: list[dict]) -> None:
-    new = {r["model"] for r in rows if r["model"]} - journal.models
-    if journal.models and new:
-        print(f"warning: {journal.path} holds rows from {', '.join(sorted(journal.models))}; "
-              f"new rows come from {', '.join(sorted(new))}", file=sys.stderr)
-
-
-# ---- Ray Data ----------------------------------------------------------------------------
-class RayWorker:
-    """One Summarizer per Ray actor; each input row is one planned batch (JSON), so batches
-    on the cluster are exactly the batches the local engine would run."""
-
-    def __init__(self, model: str | None, device: str, dtype: str, settings: dict, threads: int | None):
-        import torch
-
-        from .summarize import Summarizer
-
-        if threads:
-            torch.set_num_threads(threads)
-
-        self.settings = GenerationSettings(**settings)
-        self.summarizer = Summarizer.from_pretrained(model, device=device, dtype=dtype, settings=self.settings)
-
-    def __call__(self, batch: dict) -> dict:
-        out = []
-        for payload in batch["batch"]:
-            items = [Item(**d) for d in json.loads(payload)]
-            out.append(json.dumps(summarize_batch(self.summarizer, items, self.settings), ensure_ascii=False))
-        return {"rows": out}
-
-
-def ray_engine(cfg: BatchConfig):
-    """(engine, finish) for Ray Data; connects to RAY_ADDRESS / --ray-address,
-    or starts a local Ray instance."""
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--engine ray needs Ray Data: pip install 'ray[data]' "
-                         "(or the project's [ray] extra)") from None
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=cfg.ray_address, log_to_driver=False, configure_logging=False)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # our own bar counts articles
-    resources = ray.cluster_resources()
-    gpus = cfg.gpus_per_worker if cfg.gpus_per_worker is not None else (1.0 if resources.get("GPU") else 0.0)
-    if cfg.num_workers:
-        workers = cfg.num_workers
-    elif gpus:
-        workers = max(1, int(resources.get("GPU", 0) // gpus))
-    else:
-        workers = max(1, int(resources.get("CPU", 1) // cfg.cpus_per_worker))
-    device = cfg.device if cfg.device != "auto" or gpus else "cpu"
-    print(f"batch: Ray Data with {workers} worker(s), {gpus:g} GPU and {cfg.cpus_per_worker:g} CPU each, "
-          f"batch size {cfg.batch_size}", file=sys.stderr)
-
-    def run(batches: list[list[Item]]) -> Iterator[list[dict]]:
-        if not batches:
-            return
-        payloads = [{"batch": json.dumps([it.__dict__ for it in b], ensure_ascii=False)} for b in batches]
-        # One planned batch per block: results stream back (and are flushed) batch by batch.
-        ds = ray.data.from_items(payloads, override_num_blocks=len(payloads))
-        ds = ds.map_batches(RayWorker, batch_size=1, batch_format="numpy",
-                            compute=ray.data.ActorPoolStrategy(size=min(workers, len(payloads))),
-                            fn_constructor_kwargs={"model": cfg.model, "device": device, "dtype": cfg.dtype,
-                                                   "settings": cfg.settings.to_dict(),
-                                                   "threads": cfg.threads or max(1, int(cfg.cpus_per_worker))},
-                            num_gpus=gpus, num_cpus=cfg.cpus_per_worker)
-        for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            for payload in out["rows"]:
-                yield json.loads(payload)
-
-    def finish() -> None:
-        if started:
-            ray.shutdown()
-
-    return run, finish
-
-
-# ---- command line ------------------------------------------------------------------------
-def add_batch_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "batch", help="summarize many articles (JSONL/CSV/Parquet, a folder, or a hub dataset)",
-        description="Summarize every row of INPUT into OUTPUT (JSONL, or CSV/Parquet by extension). "
-                    "Rerunning with the same OUTPUT resumes where the last run stopped.")
-    p.add_argument("input", nargs="+", metavar="INPUT",
-                   help="a .jsonl/.csv/.tsv/.parquet file, a folder of .txt/.md reports, "
-                        "or a hub dataset as NAME [CONFIG] SPLIT")
-    p.add_argument("-o", "--output", required=True, help="result file: .jsonl (default), .csv or .parquet")
-    p.add_argument("--batch-size", type=int, default=8, help="articles per generate() call (default 8)")
-    p.add_argument("--text-field", default=None,
-                   help=f"column with the article text (default: first of {', '.join(TEXT_FIELDS)})")
-    p.add_argument("--id-field", default=None,
-                   help=f"column with the row id (default: first of {', '.join(ID_FIELDS)}; "
-                        "else line-N / row-N, or the file name for folders)")
-    p.add_argument("--overwrite", action="store_true", help="start over instead of resuming OUTPUT")
-    p.add_argument("--retry-failed", action="store_true", help="when resuming, try failed rows again")
-    p.add_argument("--allow-failures", action="store_true", help="exit 0 even if some rows failed")
-    p.add_argument("--window", type=int, default=None,
-                   help="rows sorted by length together (default 10000; 100000 with --engine ray)")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: all cores; fewer is faster on a busy machine)")
-    r = p.add_argument_group("cluster (Ray Data)")
-    r.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local: this process (default); ray: an actor pool on a Ray cluster")
-    r.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
-    r.add_argument("--num-workers", type=int, default=None, help="actors (default: one per GPU, else per CPU)")
-    r.add_argument("--gpus-per-worker", type=float, default=None, help="default 1 when the cluster has GPUs")
-    r.add_argument("--cpus-per-worker", type=float, default=1.0)
-    add_generation_args(p)
-    p.set_defaults(func=cmd_batch)
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    cfg = BatchConfig(
-        input=" ".join(args.input), output=Path(args.output), model=args.model, device=args.device,
-        dtype=args.dtype, settings=settings_from_args(args), batch_size=args.batch_size,
-        text_field=args.text_field, id_field=args.id_field, overwrite=args.overwrite,
-        allow_failures=args.allow_failures, retry_failed=args.retry_failed, window=args.window,
-        progress=args.progress, threads=args.threads, engine=args.engine, ray_address=args.ray_address,
-        num_workers=args.num_workers, gpus_per_worker=args.gpus_per_worker,
-        cpus_per_worker=args.cpus_per_worker)
-    report = run_job(cfg)
-    print(report.describe(), file=sys.stderr)
-    for err in report.errors[:MAX_ERRORS_SHOWN]:
-        print(f"  failed: {err}", file=sys.stderr)
-    if len(report.errors) > MAX_ERRORS_SHOWN:
-        print(f"  ... and {len(report.errors) - MAX_ERRORS_SHOWN} more (see the error column of the output)",
-              file=sys.stderr)
-    failed = report.failed + report.failed_before
-    if failed and not cfg.allow_failures:
-        print(f"error: {failed} row(s) failed (pass --allow-failures to exit 0 anyway)", file=sys.stderr)
-        return EXIT_FAIL
-    return EXIT_OK

@@ -1,6 +1,9 @@
-"""Command line: `python -m summarizer summarize [FILE|-]` (also the `summarizer` script).
+"""Command line: `python -m summarizer summarize|batch` (also the `summarizer` script).
 
-Exit codes: 0 success, 2 bad usage or bad input, 1 any other failure. Messages go to stderr.
+Every command of the project (these two, `python -m eval`, `python -m finetune`,
+`python -m training.selector`) runs through `run_main`, the one place that maps errors to
+exit codes: 0 success, 2 bad usage or bad input, 1 any other failure, 130 interrupted.
+Messages are one line on stderr (`KD_DEBUG=1` shows tracebacks).
 """
 
 from __future__ import annotations
@@ -10,20 +13,57 @@ import json
 import logging
 import os
 import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse exits 2 too; keep its message to one line
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def add_generation_args(p: argparse.ArgumentParser) -> None:
+def run_main(command: Callable[[], int]) -> int:
+    """Run a command; turn what went wrong into one line on stderr and an exit code."""
+    try:
+        from .inputs import InputError
+        from .models import ModelLoadError
+        from .settings import SettingsError
+        try:
+            return command()
+        except (InputError, SettingsError, ModelLoadError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    except KeyboardInterrupt:  # also during the imports, which take seconds
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as e:  # a last resort: one line, not a traceback
+        if os.environ.get("KD_DEBUG"):
+            raise
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def fill(cls, args: argparse.Namespace, **extra):
+    """A config dataclass from parsed flags of the same names (no copying by hand)."""
+    values = {**vars(args), **extra}
+    return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+# ---- shared flags ----------------------------------------------------------------------------
+def add_generation_args(p) -> None:
     """Flags shared by every command that generates (summarize, batch, eval)."""
     p.add_argument("--model", default=None, help="hub id or local folder (default: the offline default model)")
+    p.add_argument("--engine", default="transformers", choices=["transformers", "ct2"],
+                   help="how generative models run: transformers (default) or ct2 (CTranslate2)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
-    p.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, else fp32), float32, bfloat16")
+    p.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, else fp32), float32, bfloat16, "
+                                                   "float16 (ct2 also int8, int8_float16)")
     p.add_argument("--bullets", type=int, default=None, help="most bullets to return (default 3)")
     p.add_argument("--length", choices=["short", "medium", "long"], default=None, help="length preset")
     p.add_argument("--max-new-tokens", type=int, default=None)
@@ -39,48 +79,42 @@ def add_generation_args(p: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     from .settings import GenerationSettings
 
-    keys = ["bullets", "length", "max_new_tokens", "min_new_tokens", "num_beams",
-            "no_repeat_ngram_size", "length_penalty", "max_input_tokens", "max_input_chars"]
-    return GenerationSettings().with_overrides(**{k: getattr(args, k) for k in keys})
+    return GenerationSettings().with_overrides(**{f.name: getattr(args, f.name, None)
+                                                  for f in fields(GenerationSettings)})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="summarizer", description="Key Developments bullets from news reports.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    s = sub.add_parser("summarize", help="summarize one report (.txt/.md/.html file, or - for stdin)")
-    s.add_argument("file", nargs="?", default="-", help="report file, or - for stdin (default)")
-    s.add_argument("--format", choices=["md", "text", "json"], default="md")
-    add_generation_args(s)
-    s.set_defaults(func=cmd_summarize)
-    try:  # the batch command lives in its own module ([batch]); absent until it lands
-        from .batch import add_batch_parser
-        add_batch_parser(sub)
-    except ImportError:
-        pass
-    return parser
+def check_device_args(args: argparse.Namespace) -> None:
+    """Refuse an impossible --device/--dtype before reading data or loading a model."""
+    from .models import resolve_device, resolve_dtype
+
+    if args.engine == "ct2":
+        return  # CTranslate2 has its own compute types; its backend checks them
+    resolve_dtype(args.dtype, resolve_device(args.device))
 
 
-def read_input(file: str) -> str:
-    from .inputs import decode_bytes, read_path
+# ---- summarize -------------------------------------------------------------------------------
+def read_input(file: str, max_chars: int) -> str:
+    from .inputs import read_path, read_stream
 
     if file == "-":
         if sys.stdin.isatty():
             print("reading the report from stdin; end with Ctrl-D", file=sys.stderr)
-        return decode_bytes(sys.stdin.buffer.read(), "stdin")
-    return read_path(file)
+        return read_stream(sys.stdin.buffer, max_chars, "stdin")
+    return read_path(file, max_chars)
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
-    from .summarize import Summarizer
+    from .pipeline import Summarizer, read_report
 
     settings = settings_from_args(args)
-    text = read_input(args.file)
-    from .inputs import clean_text
-    clean_text(text, settings.max_input_chars)  # fail on bad input before the model loads
-    summarizer = Summarizer.from_pretrained(args.model, device=args.device, dtype=args.dtype, settings=settings)
-    result = summarizer.summarize(text)
+    check_device_args(args)
+    text = read_input(args.file, settings.max_input_chars)
+    report = read_report(text, settings)  # parsed once; bad input fails before the model loads
+    summarizer = Summarizer.from_pretrained(args.model, device=args.device, dtype=args.dtype, settings=settings,
+                                            engine=args.engine)
+    result = summarizer.summarize(report)
     if args.format == "json":
-        out = json.dumps({k: v for k, v in result.to_dict().items()}, ensure_ascii=False, indent=2)
+        out = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
     elif args.format == "text":
         out = result.text
     else:
@@ -88,31 +122,111 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
+    return EXIT_OK if result.bullets else EXIT_FAIL
+
+
+# ---- batch -----------------------------------------------------------------------------------
+MAX_ERRORS_SHOWN = 10
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import BatchConfig, run_job
+    from .inputs import InputError
+
+    if len(args.input) > 1:
+        from .records import is_hub_name
+        spec = " ".join(args.input)
+        if not is_hub_name(spec) or len(args.input) > 3:
+            raise InputError(f"batch takes one input (a file, a folder or a hub dataset), got {len(args.input)}: "
+                             "put the files in one folder, or run one job per file")
+    if args.engine_compat == "ray":
+        args.runner = "ray"
+    settings = settings_from_args(args)
+    check_device_args(args)
+    cfg = fill(BatchConfig, args, input=" ".join(args.input), output=Path(args.output), settings=settings)
+    report = run_job(cfg)
+    print(report.describe(), file=sys.stderr)
+    for err in report.errors[:MAX_ERRORS_SHOWN]:
+        print(f"  failed: {err}", file=sys.stderr)
+    if len(report.errors) > MAX_ERRORS_SHOWN:
+        print(f"  ... and {len(report.errors) - MAX_ERRORS_SHOWN} more (see the error column of the output)",
+              file=sys.stderr)
+    failed = report.failed + report.failed_before
+    if failed and not cfg.allow_failures:
+        print(f"error: {failed} row(s) failed (pass --allow-failures to exit 0 anyway)", file=sys.stderr)
+        return EXIT_FAIL
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("KD_LOG", "WARNING"), format="%(levelname)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    from transformers.utils import logging as hf_logging
-    hf_logging.disable_progress_bar()  # weight-loading bars are noise on a command line
-    from .inputs import InputError
-    from .models import ModelLoadError
-    from .settings import SettingsError
+def add_batch_parser(sub) -> None:
+    from .records import ID_FIELDS, TEXT_FIELDS
 
+    p = sub.add_parser(
+        "batch", help="summarize many articles (JSONL/CSV/Parquet, a folder, or a hub dataset)",
+        description="Summarize every row of INPUT into OUTPUT (JSONL, or CSV/Parquet by extension). "
+                    "Rerunning with the same OUTPUT resumes where the last run stopped.")
+    p.add_argument("input", nargs="+", metavar="INPUT",
+                   help="one .jsonl/.csv/.tsv/.parquet file, a folder of .txt/.md reports, "
+                        "or a hub dataset as NAME [CONFIG] SPLIT")
+    p.add_argument("-o", "--output", required=True, help="result file: .jsonl (default), .csv or .parquet")
+    p.add_argument("--batch-size", type=int, default=8, help="articles per generate() call (default 8)")
+    p.add_argument("--text-field", default=None,
+                   help=f"column with the article text (default: first of {', '.join(TEXT_FIELDS)})")
+    p.add_argument("--id-field", default=None,
+                   help=f"column with the row id (default: first of {', '.join(ID_FIELDS)}; "
+                        "else line-N / row-N, or the file name for folders)")
+    p.add_argument("--overwrite", action="store_true", help="start over instead of resuming OUTPUT")
+    p.add_argument("--retry-failed", action="store_true", help="when resuming, try failed rows again")
+    p.add_argument("--allow-failures", action="store_true", help="exit 0 even if some rows failed")
+    p.add_argument("--window", type=int, default=None,
+                   help="rows sorted by length together (default 10000; 100000 with --runner ray)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: all cores; fewer is faster on a busy machine)")
+    r = p.add_argument_group("cluster (Ray Data)")
+    r.add_argument("--runner", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: an actor pool on a Ray cluster")
+    r.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    r.add_argument("--num-workers", type=int, default=None, help="actors (default: one per GPU, else per CPU)")
+    r.add_argument("--gpus-per-worker", type=float, default=None, help="default 1 when the cluster has GPUs")
+    r.add_argument("--cpus-per-worker", type=float, default=1.0)
+    add_generation_args(p)
+    # `--engine ray` was the Ray flag before engines meant CTranslate2; it still works.
+    for action in p._actions:
+        if action.dest == "engine":
+            action.choices = ["transformers", "ct2", "ray"]
+    p.set_defaults(func=cmd_batch)
+
+
+# ---- entry point -----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="summarizer", description="Key Developments bullets from news reports.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    s = sub.add_parser("summarize", help="summarize one report (.txt/.md/.html file, or - for stdin)")
+    s.add_argument("file", nargs="?", default="-", help="report file, or - for stdin (default)")
+    s.add_argument("--format", choices=["md", "text", "json"], default="md")
+    add_generation_args(s)
+    s.set_defaults(func=cmd_summarize)
+    add_batch_parser(sub)
+    return parser
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=os.environ.get("KD_LOG", "WARNING"), format="%(levelname)s: %(message)s")
     try:
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()  # weight-loading bars are noise on a command line
+    except ImportError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    def command() -> int:
+        args = build_parser().parse_args(argv)
+        if args.command == "batch":
+            args.engine_compat = args.engine
+            if args.engine == "ray":
+                args.engine = "transformers"
+        setup_logging()
         return args.func(args)
-    except (InputError, SettingsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except ModelLoadError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # a last resort: one line, not a traceback (KD_DEBUG=1 shows it)
-        if os.environ.get("KD_DEBUG"):
-            raise
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_FAIL
+    return run_main(command)

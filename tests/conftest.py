@@ -105,6 +105,26 @@ def tiny_causal(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lively_model(tiny_causal, tmp_path_factory) -> Path:
+    """The tiny Llama with its weights scaled up, so that what it writes depends on what it
+    reads (the plain random one writes the same filler for every text, and often nothing a
+    bullet can be made of), which makes tests of outputs able to fail."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0.0, 3.0 / p.shape[-1] ** 0.5, generator=gen)
+    path = tmp_path_factory.mktemp("lively-llama")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_causal).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def example_reports() -> dict[str, str]:
     """The project's own example reports, by file name."""
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.*"))}

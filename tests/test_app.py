@@ -201,7 +201,7 @@ def test_other_models_from_the_models_dir(client, models_dir):
     ("", None, "There is no text to summarize"),
     ("   \n\t ", None, "There is no text to summarize"),
     ("x" * 200_001, None, "the limit here is 200,000 characters"),
-    ("Key Developments\n- The council voted.\n", None, "nothing to summarize besides its own Key Developments"),
+    ("Key Developments\n- The council voted.\n", None, "only its Key Developments"),
     ("<html><body><script>var x = 1;</script></body></html>", None, "input is empty"),
     (SHORT_REPORT, "no-such-org/no-such-model", "The model could not be loaded"),
     (SHORT_REPORT, "/nonexistent/model/folder", "model path not found"),

@@ -1,8 +1,6 @@
 """`summarizer batch`: resume after kills, bad rows, output formats, OOM halving, Ray Data.
 
-The model is a tiny random Llama whose weights are scaled up so that its output depends on
-its input (the plain random one writes the same filler for every article, which would make
-"equals the uninterrupted run" trivially true).
+The model is `lively_model` (conftest): a tiny random Llama whose output depends on its input.
 """
 
 from __future__ import annotations
@@ -20,27 +18,13 @@ import pytest
 import torch
 
 from summarizer import InputError, Summarizer
-from summarizer.batch import Item, Journal, plan_batches, read_table
+from summarizer.backends.transformers import TransformersBackend
+from summarizer.batch import Item, plan_batches
+from summarizer.journal import Journal
 from summarizer.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GEN = ["--max-new-tokens", "16", "--no-progress"]
-
-
-@pytest.fixture(scope="module")
-def lively_model(tiny_causal, tmp_path_factory) -> Path:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    model = AutoModelForCausalLM.from_pretrained(tiny_causal)
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0.0, 3.0 / p.shape[-1] ** 0.5, generator=gen)
-    path = tmp_path_factory.mktemp("lively-llama")
-    model.save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_causal).save_pretrained(path)
-    return path
 
 
 def make_articles(n: int, seed: int = 0) -> list[dict]:
@@ -63,6 +47,29 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_table(path: Path) -> list[dict]:
+    """A finished CSV/Parquet output, with lists and numbers as they were written."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+        return pq.read_table(path).to_pylist()
+    import csv
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        for k in ("bullets", "notes"):
+            r[k] = json.loads(r[k])
+        for k in ("line", "chunks", "input_tokens", "output_tokens"):
+            r[k] = int(r[k])
+        r["error"] = r["error"] or None
+    return rows
+
+
+def by_line(rows: list[dict]) -> dict[int, dict]:
+    out = {r["line"]: r for r in rows}
+    assert len(out) == len(rows), "duplicate lines in the output"
+    return out
 
 
 def by_id(rows: list[dict]) -> dict[str, dict]:
@@ -124,6 +131,7 @@ def test_torn_last_line_is_cut_and_the_row_redone(lively_model, tmp_path):
     lines = ref.read_text(encoding="utf-8").splitlines(keepends=True)
     out = tmp_path / "out.jsonl"
     out.write_text("".join(lines[:3]) + lines[3][:25], encoding="utf-8")  # killed mid-write
+    (tmp_path / "out.jsonl.job.json").write_bytes((tmp_path / "ref.jsonl.job.json").read_bytes())
     assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "1", *GEN) == 0
     assert by_id(read_jsonl(out)) == by_id(read_jsonl(ref))
 
@@ -178,7 +186,7 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
     assert code == 1
     assert "4 done, 7 failed" in err and "--allow-failures" in err
     assert "Traceback" not in err
-    rows = by_id(read_jsonl(out))
+    rows = by_line(read_jsonl(out))
     assert len(rows) == 11
     failed = {r["line"]: r["error"] for r in rows.values() if r["error"]}
     assert sorted(failed) == [2, 3, 4, 5, 7, 9, 11]
@@ -191,8 +199,8 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
     # The library refuses this one while summarizing; halving the batch isolates it.
     assert "holds only its Key Developments" in failed[11] and "generation failed" not in failed[11]
     assert all(msg.startswith(f"line {n}:") for n, msg in failed.items())
-    assert rows["a00@line-7"]["line"] == 7 and rows["a00"]["line"] == 1 and not rows["a00"]["error"]
-    assert rows["line-8"]["bullets"] and not rows["line-8"]["error"]
+    assert rows[7]["id"] == rows[1]["id"] == "a00" and not rows[1]["error"]  # the duplicate keeps its own id
+    assert rows[8]["id"] == "line-8" and rows[8]["bullets"] and not rows[8]["error"]
 
     # Resuming changes nothing; the failures still count unless allowed.
     assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 1
@@ -202,7 +210,7 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
     capsys.readouterr()
     assert run_batch(src, "-o", out, "--model", lively_model, "--retry-failed", "--allow-failures", *GEN) == 0
     assert "0 done, 7 failed, 4 skipped" in capsys.readouterr().err  # only the failed rows again
-    assert by_id(read_jsonl(out)).keys() == rows.keys()
+    assert by_line(read_jsonl(out)).keys() == rows.keys()
 
 
 def test_usage_errors_are_one_line_and_exit_2(lively_model, tmp_path, capsys):
@@ -218,13 +226,13 @@ def test_usage_errors_are_one_line_and_exit_2(lively_model, tmp_path, capsys):
         assert run_batch(*args, "--model", lively_model, *GEN) == 2, msg
         err = capsys.readouterr().err
         assert msg in err and len(err.strip().splitlines()) == 1, err
-    write_jsonl(tmp_path / "notours.jsonl", ["not a result row"])
-    assert run_batch(src, "-o", tmp_path / "notours.jsonl", "--model", lively_model, *GEN) == 2
-    assert "is not a result row" in capsys.readouterr().err
-    (tmp_path / "notours.csv").write_text("name,score\nann,3\n", encoding="utf-8")
-    assert run_batch(src, "-o", tmp_path / "notours.csv", "--model", lively_model, *GEN) == 2
-    assert "is not a batch result file" in capsys.readouterr().err
-    assert (tmp_path / "notours.csv").read_text(encoding="utf-8") == "name,score\nann,3\n"
+    # A file this tool did not write is never resumed into, even when it looks like results.
+    for name, content in [("notours.jsonl", '{"id": "a00", "line": 1, "error": null}\n{"id": "x"'),
+                          ("notours.csv", "name,score\nann,3\n")]:
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        assert run_batch(src, "-o", tmp_path / name, "--model", lively_model, "--allow-failures", *GEN) == 2
+        assert "was not written by this tool" in capsys.readouterr().err
+        assert (tmp_path / name).read_text(encoding="utf-8") == content
 
 
 # ---- inputs and output formats ------------------------------------------------------------
@@ -250,7 +258,7 @@ def test_csv_and_parquet_outputs_resume_into_a_finished_file(lively_model, tmp_p
     rows = read_table(out)
     assert [r["line"] for r in rows] == list(range(1, 10))  # final tables are in input order
     assert {k: v for k, v in by_id(rows).items() if k in first} == first
-    assert not (tmp_path / f"out.{fmt}.partial.jsonl").exists()
+    assert (tmp_path / f"out.{fmt}.journal.jsonl").exists()  # kept: a rerun resumes from it
     assert run_batch(src, "-o", tmp_path / "all.jsonl", *args[2:]) == 0
     assert by_id(rows) == by_id(read_jsonl(tmp_path / "all.jsonl"))
 
@@ -270,22 +278,65 @@ def test_interrupted_csv_job_keeps_its_journal_and_resumes(lively_model, tmp_pat
 
     monkeypatch.setattr(batch, "summarize_batch", interrupted)
     assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "2", *GEN) == 130
-    journal = tmp_path / "out.csv.partial.jsonl"
+    journal = tmp_path / "out.csv.journal.jsonl"
     assert len(read_jsonl(journal)) == 4 and not out.exists()
     monkeypatch.setattr(batch, "summarize_batch", real)
     assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "2", *GEN) == 0
-    assert not journal.exists()
+    assert len(read_jsonl(journal)) == 8
     assert run_batch(src, "-o", tmp_path / "ref.jsonl", "--model", lively_model, "--batch-size", "2", *GEN) == 0
     assert by_id(read_table(out)) == by_id(read_jsonl(tmp_path / "ref.jsonl"))
 
 
 def test_journal_refuses_a_second_writer(tmp_path):
-    first = Journal(tmp_path / "out.jsonl")
+    job = {"kind": "test"}
+    first = Journal(tmp_path / "out.jsonl", job, key="id")
     try:
-        with pytest.raises(InputError, match="another batch job"):
-            Journal(tmp_path / "out.jsonl")
+        with pytest.raises(InputError, match="another job"):
+            Journal(tmp_path / "out.jsonl", job, key="id")
     finally:
         first.close()
+
+
+def test_journal_resumes_only_its_own_job(tmp_path):
+    j = Journal(tmp_path / "out.jsonl", {"kind": "test", "settings": 1}, key="id")
+    j.write([{"id": "a", "x": 1}])
+    j.close()
+    with pytest.raises(InputError, match="another settings"):
+        Journal(tmp_path / "out.jsonl", {"kind": "test", "settings": 2}, key="id")
+    with pytest.raises(InputError, match="not 'other'"):
+        Journal(tmp_path / "out.jsonl", {"kind": "other", "settings": 1}, key="id")
+    again = Journal(tmp_path / "out.jsonl", {"kind": "test", "settings": 1}, key="id")
+    assert again.done == {"a": {"id": "a", "x": 1}}
+    again.close()
+
+
+def test_made_up_ids_never_take_an_input_id(lively_model, tmp_path):
+    """Rows without an id get line-N, unless the input uses that id itself; nothing is skipped."""
+    arts = make_articles(4)
+    rows = [{"id": "line-2", "article": arts[0]["article"]}, {"article": arts[1]["article"]},
+            {"id": "a@line-4", "article": arts[2]["article"]}, {"id": "a", "article": arts[3]["article"]},
+            {"id": "a", "article": arts[3]["article"]}]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, "--allow-failures", *GEN) == 0
+    got = by_line(read_jsonl(out))
+    assert [got[n]["id"] for n in range(1, 6)] == ["line-2", "line-2~2", "a@line-4", "a", "a"]
+    assert [bool(got[n]["bullets"]) for n in range(1, 6)] == [True, True, True, True, False]
+    assert "duplicate id 'a'" in got[5]["error"]
+    assert run_batch(src, "-o", out, "--model", lively_model, "--allow-failures", *GEN) == 0  # resume: nothing new
+    assert len(read_jsonl(out)) == 5
+
+
+def test_a_changed_input_is_not_resumed(lively_model, tmp_path, capsys):
+    arts = make_articles(4)
+    src = write_jsonl(tmp_path / "in.jsonl", arts)
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 0
+    write_jsonl(src, list(reversed(arts)))
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 2
+    assert "the input changed" in capsys.readouterr().err
+    assert run_batch(src, "-o", src.with_name("in.jsonl"), "--model", lively_model, *GEN) == 2
+    assert "overwrite the input" in capsys.readouterr().err
 
 
 # ---- out of memory -----------------------------------------------------------------------
@@ -298,15 +349,15 @@ def test_cuda_out_of_memory_halves_the_batch(lively_model, tmp_path, monkeypatch
     src = write_jsonl(tmp_path / "in.jsonl", arts)
     assert run_batch(src, "-o", tmp_path / "ref.jsonl", "--model", lively_model, "--batch-size", "2", *GEN) == 0
 
-    real, sizes = Summarizer.generate, []
+    real, sizes = TransformersBackend.generate, []
 
-    def generate(self, texts, settings, streamer=None):
+    def generate(self, texts, settings, on_text=None):
         sizes.append(len(texts))
         if len(texts) > 2 or any(t.strip() == longest.strip() for t in texts):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(self, texts, settings, streamer)
+        return real(self, texts, settings, on_text)
 
-    monkeypatch.setattr(Summarizer, "generate", generate)
+    monkeypatch.setattr(TransformersBackend, "generate", generate)
     out = tmp_path / "out.jsonl"
     assert run_batch(src, "-o", out, "--model", lively_model, "--batch-size", "8", *GEN) == 1
     assert "11 done, 1 failed" in capsys.readouterr().err

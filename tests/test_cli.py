@@ -14,21 +14,40 @@ def run_cli(*args, stdin: bytes | None = None):
                           timeout=300)
 
 
-def test_summarize_file_json(tiny_causal, tmp_path, example_reports):
+def test_summarize_file_json(lively_model, tmp_path, example_reports):
     p = tmp_path / "r.txt"
     p.write_text(example_reports["harbor_bridge.txt"])
-    res = run_cli("summarize", str(p), "--model", str(tiny_causal), "--format", "json", "--max-new-tokens", "16")
+    res = run_cli("summarize", str(p), "--model", str(lively_model), "--format", "json", "--max-new-tokens", "16")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert isinstance(out["bullets"], list) and out["chunks"] >= 1 and out["model"]
+    assert out["bullets"] and all(isinstance(b, str) and b.strip() for b in out["bullets"])
+    assert out["chunks"] >= 1 and out["model"] == str(lively_model) and out["error"] is None
+    assert [ln for ln in out["markdown"].splitlines()[1:] if ln] == [f"- {b}" for b in out["bullets"]]
+    assert out["reference"][0].startswith("The council approved a $62 million plan")  # the report's own bullets
     assert "Traceback" not in res.stderr.decode()
 
 
-def test_stdin_and_markdown(tiny_seq2seq, capsys, monkeypatch):
+def test_stdin_and_markdown(capsys, monkeypatch, example_reports):
+    """The default model from stdin: real bullets, each a shortened sentence of the report."""
     import io
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"The mayor resigned. She cited health.")))
-    assert main(["summarize", "-", "--model", str(tiny_seq2seq), "--max-new-tokens", "8"]) == 0
-    assert capsys.readouterr().out.startswith("## Key Developments")
+    text = example_reports["clinic_vaccines.txt"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert main(["summarize", "-", "--format", "md"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "## Key Developments" and len(lines) >= 3
+    body = " ".join(text.split())
+    for line in lines[1:]:
+        assert line.startswith("- ")
+        words = line[2:].rstrip(".").split()
+        assert " ".join(words[:3]) in body  # its opening words come from the report
+
+
+def test_no_bullets_is_a_failure_with_a_reason(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("。！？ … 🙂🙂 —— 1234".encode())))
+    assert main(["summarize", "-"]) == 1
+    err = capsys.readouterr().err
+    assert "no bullets" in err
 
 
 @pytest.mark.parametrize("args,stdin,msg", [

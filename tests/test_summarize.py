@@ -24,25 +24,44 @@ def test_result_fields(summ, example_reports):
 def test_long_input_is_chunked_not_truncated(summ, example_reports):
     text = "\n\n".join(example_reports.values()) * 2
     r = summ.summarize(text, max_input_tokens=64)
-    budget = summ.chunk_budget(summ.settings.with_overrides(max_input_tokens=64))
+    budget = summ.backend.chunk_budget(summ.settings.with_overrides(max_input_tokens=64))
     assert budget == 64
     assert r.chunks >= r.input_tokens // 64
     assert r.chunks > 3
 
 
 def test_summarize_many_keeps_input_order(summ, example_reports):
+    """Inside, texts are sorted by length; out, each result must be its own text's: the
+    bullets (generated, so they differ per text) equal those of a one-by-one run."""
     texts = list(example_reports.values()) + ["A short note. Nothing else happened."]
-    many = summ.summarize_many(texts, batch_size=2)
+    many = summ.summarize_many(texts, batch_size=1)
     one_by_one = [summ.summarize(t) for t in texts]
-    assert [m.reference for m in many] == [o.reference for o in one_by_one]
+    assert [m.bullets for m in many] == [o.bullets for o in one_by_one]
     assert [m.input_tokens for m in many] == [o.input_tokens for o in one_by_one]
+    assert [m.source for m in many] == [o.source for o in one_by_one]
+    assert len({m.input_tokens for m in many}) == len(texts)  # the texts really differ
+
+
+def test_one_bad_text_does_not_fail_the_batch(summ, example_reports):
+    good = example_reports["harbor_bridge.txt"]
+    results = summ.summarize_many([good, "   ", "Key Developments\n- Only bullets.\n", good])
+    assert [r.error is None for r in results] == [True, False, False, True]
+    assert "empty" in results[1].error and "only its Key Developments" in results[2].error
+    assert results[0].bullets == results[3].bullets and results[1].bullets == []
+
+
+def test_summary_carries_the_parsed_report(summ, example_reports):
+    r = summ.summarize(example_reports["clinic_vaccines.txt"])
+    assert r.report is not None and r.report.is_structured and r.source == r.report.text
+    assert "Key Developments" not in r.source  # the model never reads the answer
+    assert "report" not in r.to_dict()
 
 
 def test_batched_generation_matches_single(summ, example_reports):
     """Padding must not change greedy outputs beyond float noise: compare raw generations."""
     texts = ["The council voted on Tuesday.", list(example_reports.values())[0][:400]]
-    batched, _ = summ.generate(texts, summ.settings)
-    single = [summ.generate([t], summ.settings)[0][0] for t in texts]
+    batched, _ = summ.backend.generate(texts, summ.settings)
+    single = [summ.backend.generate([t], summ.settings)[0][0] for t in texts]
     same = sum(a == b for a, b in zip(batched, single))
     assert same >= 1  # random tiny models amplify float noise; at least the longest must match exactly
 
@@ -81,9 +100,10 @@ def test_five_megabytes_are_chunked(tiny_causal, example_reports):
 
 def test_default_model_is_the_shipped_extractive_one(example_reports):
     """No name: the trained selector in summarizer/default_model; its bullets are source text."""
-    from summarizer.summarize import ExtractiveSummarizer
+    from summarizer.backends.extractive import ExtractiveBackend
     summ = Summarizer.from_pretrained()
-    assert isinstance(summ, ExtractiveSummarizer) and "extractive" in summ.name
+    assert isinstance(summ.backend, ExtractiveBackend) and "extractive" in summ.name
+    assert not summ.backend.can_stream(summ.settings)
     text = example_reports["clinic_vaccines.txt"]
     r = summ.summarize(text)
     assert 1 <= len(r.bullets) <= 3 and r.reference and r.markdown.startswith("## Key Developments")

@@ -1,0 +1,42 @@
+"""The project's trained sentence selector as a backend: bullets are source sentences,
+shortened only by deleting words, so nothing is generated and nothing invented.
+
+It reads the whole report at once (one chunk); token counts are word counts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import Backend, Draft, OnText, Progress
+
+if TYPE_CHECKING:
+    from ..reports import Report
+    from ..settings import GenerationSettings
+
+
+class ExtractiveBackend(Backend):
+    streams = False
+
+    def __init__(self, model, name: str):
+        self.model = model
+        self.name = name
+
+    @classmethod
+    def load(cls, path: str, name: str) -> "ExtractiveBackend":
+        from ..extractive import ExtractiveModel
+        return cls(ExtractiveModel.load(path), name)
+
+    def describe(self) -> str:
+        return f"{self.name} (extractive, CPU)"
+
+    def draft(self, reports: list["Report"], settings: "GenerationSettings", batch_size: int = 8,
+              progress: Progress | None = None, on_text: OnText | None = None) -> list[Draft]:
+        drafts = []
+        for i, rep in enumerate(reports, 1):
+            bullets = self.model.key_points(rep, settings.bullets)
+            drafts.append(Draft(bullets=bullets, chunks=1, input_tokens=len(rep.text.split()),
+                                output_tokens=sum(len(b.split()) for b in bullets)))
+            if progress:
+                progress(i, len(reports))
+        return drafts
