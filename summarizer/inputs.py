@@ -43,6 +43,13 @@ def sniff_encoding(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
+def sniff_text(head: bytes, source: str = "input") -> tuple[str, int]:
+    """sniff_encoding, refusing a binary file (NUL bytes near the start and no UTF-16/32 mark)."""
+    codec, bom = sniff_encoding(head)
+    _check_not_binary(head, codec, source)
+    return codec, bom
+
+
 def _check_not_binary(head: bytes, codec: str, source: str) -> None:
     if codec == "utf-8" and b"\x00" in head[:SNIFF_BYTES]:
         raise InputError(f"{source} looks like a binary file (it contains NUL bytes), not text "
@@ -70,8 +77,7 @@ def decoded_pieces(read: Callable[[int], bytes], source: str = "input", max_char
         if not more:
             break
         head += more
-    codec, bom = sniff_encoding(head)
-    _check_not_binary(head, codec, source)
+    codec, bom = sniff_text(head, source)
     decoder = codecs.getincrementaldecoder(codec)("strict")
     data, offset, count = head[bom:], bom, 0  # offset: where `data` starts in the input
     while True:
@@ -100,6 +106,16 @@ def too_long(source: str, max_chars: int) -> InputError:
 def decode_bytes(data: bytes, source: str = "input") -> str:
     """UTF-8 (with or without BOM), or UTF-16/32 with a BOM; else a clear error naming the first bad byte."""
     return "".join(decoded_pieces(lambda n: b"", source, head=data))
+
+
+def decode_utf8(data: bytes, source: str = "input") -> str:
+    """Strict UTF-8 (a leading BOM dropped), for a piece of a file whose encoding is known:
+    no sniffing, so a line that happens to start with 0xFF 0xFE is an error, not UTF-16."""
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _decode_error(e, "utf-8", skip, source) from None
 
 
 def read_stream(stream: BinaryIO, max_chars: int = DEFAULT_MAX_CHARS, source: str = "stdin") -> str:

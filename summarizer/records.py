@@ -24,7 +24,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .inputs import DEFAULT_MAX_CHARS, InputError, decode_bytes, decoded_pieces, sniff_encoding
+from .inputs import DEFAULT_MAX_CHARS, SNIFF_BYTES, InputError, decode_utf8, decoded_pieces, sniff_text
 from .reports import parse_report, strip_bullet
 
 # The one table of default column names: every reader (batch, eval, finetune, training) picks
@@ -208,7 +208,7 @@ def _jsonl_record(n: int, line: str) -> Record | None:
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
     with path.open("rb") as f:
-        codec, _ = sniff_encoding(f.read(4))
+        codec, _ = sniff_text(f.read(SNIFF_BYTES), str(path))
         f.seek(0)
         if codec != "utf-8":  # UTF-16/32: decode the stream, then split at \n
             for n, line in enumerate(text_lines(decoded_pieces(f.read, str(path)), csv_newlines=False), 1):
@@ -220,7 +220,7 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             if not raw.strip():
                 continue
             try:
-                line = decode_bytes(raw, f"line {n}")
+                line = decode_utf8(raw, f"line {n}")
             except InputError as e:
                 yield Record(n, error=str(e))
                 continue

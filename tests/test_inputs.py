@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from summarizer.inputs import (CHUNK_BYTES, SNIFF_BYTES, InputError, clean_text, decode_bytes, html_to_text,
-                               read_path, read_stream)
+from summarizer.inputs import (CHUNK_BYTES, SNIFF_BYTES, InputError, clean_text, decode_bytes, decode_utf8,
+                               html_to_text, read_path, read_stream)
 
 
 def test_not_utf8_names_offset(tmp_path):
@@ -181,3 +181,12 @@ def test_bad_utf8_offset_is_exact_across_reads(tmp_path, at):
     p.write_bytes("é".encode() * 40_000 + b"\xc3")
     with pytest.raises(InputError, match="byte 0xc3 at offset 80000"):
         read_path(p)
+
+
+def test_decode_utf8_does_not_sniff():
+    """For a line of a file known to be UTF-8: 0xFF 0xFE is a bad byte, not a UTF-16 mark."""
+    with pytest.raises(InputError, match=r"not valid UTF-8 \(byte 0xff at offset 0\)"):
+        decode_utf8(b"\xff\xfea\x00")
+    with pytest.raises(InputError, match=r"byte 0xff at offset 5"):
+        decode_utf8(codecs.BOM_UTF8 + b"ab\xffc")
+    assert decode_utf8(codecs.BOM_UTF8 + "é".encode()) == "é"

@@ -261,3 +261,13 @@ def test_fuzz_text_lines_tile_the_text(pieces):
         assert _BREAK.search(line) and _BREAK.search(line).end() == len(line)
     assert len(lines) == len(_BREAK.findall("".join(pieces))) + (not re.search(r"(\r\n|\r|\n)$", "".join(pieces))
                                                                   and bool("".join(pieces)))
+
+
+def test_binary_jsonl_is_one_error_not_a_row_per_line(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_bytes(b"\x00\x01\x02\n" * 50)
+    with pytest.raises(InputError, match="binary"):
+        rows_of(p)
+    p.write_bytes(b'{"a": 1}\n\xff\xfe{"a": 2}\n')  # a later line starting like a UTF-16 mark
+    recs = rows_of(p)
+    assert recs[0].data == {"a": 1} and "line 2 is not valid UTF-8 (byte 0xff at offset 0)" in recs[1].error
