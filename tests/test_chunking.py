@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from transformers import AutoTokenizer
@@ -50,3 +52,125 @@ def test_chunker_properties(tok, text, budget):
     assert "".join(chunks) == text  # nothing lost, nothing reordered
     assert all(chunks)
     assert all(n <= budget for n in token_counter(tok)(chunks))
+
+
+# ---- long text without sentence breaks, unicode, several real tokenizers -----------------------
+
+def _unigram_tokenizer():
+    """A T5-like sentencepiece tokenizer (Unigram, Metaspace, NFKC): every piece cut from the middle
+    of a word gains a "▁" token when counted on its own, so cuts must leave room for edges."""
+    from conftest import _corpus
+    from tokenizers import SentencePieceUnigramTokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    sp = SentencePieceUnigramTokenizer()
+    sp.train_from_iterator(_corpus(), vocab_size=300, special_tokens=["<pad>", "</s>", "<unk>"],
+                           unk_token="<unk>", show_progress=False)
+    return PreTrainedTokenizerFast(tokenizer_object=sp._tokenizer, pad_token="<pad>", eos_token="</s>",
+                                   unk_token="<unk>")
+
+
+def _smollm2_tokenizer():
+    from summarizer.models import DEFAULT_NAME, cache_dir
+
+    folder = cache_dir() / DEFAULT_NAME
+    if not (folder / "tokenizer.json").exists():
+        pytest.skip(f"SmolLM2 is not converted yet ({folder}); `python -m summarizer` converts it once")
+    return AutoTokenizer.from_pretrained(folder)
+
+
+@pytest.fixture(scope="module", params=["bpe", "unigram", "smollm2"])
+def any_tok(request, tiny_causal):
+    if request.param == "bpe":
+        return AutoTokenizer.from_pretrained(tiny_causal)
+    return _unigram_tokenizer() if request.param == "unigram" else _smollm2_tokenizer()
+
+
+def check_chunks(text, chunks, tok, budget):
+    counts = token_counter(tok)(chunks)
+    assert "".join(chunks) == text  # tiles: nothing lost, nothing reordered, nothing added
+    assert all(chunks)
+    assert max(counts, default=0) <= budget, counts
+    return counts
+
+
+NO_BREAKS = {
+    "no space": "word" * 1_000,
+    "spaces, no punctuation": "the council voted again " * 150,
+    "CJK without spaces": "日本語のテキストには空白がありません" * 100,
+    "emoji and flags": "🙂👍🏽🇯🇵👨‍👩‍👧" * 150,
+    "combining accents and ligatures": "cafe\u0301 ﬁne Ｆｕｌｌ" * 150,
+}
+
+
+@pytest.mark.parametrize("name", NO_BREAKS)
+@pytest.mark.parametrize("budget", [9, 64, 300])
+def test_no_sentence_breaks(any_tok, name, budget):
+    text = NO_BREAKS[name]
+    assert len(sentence_spans(text)) == 1
+    counts = check_chunks(text, chunk_text(text, any_tok, budget), any_tok, budget)
+    # cuts go as far as the budget allows: no chunk but the last is less than half full
+    assert len(counts) == 1 or min(counts[:-1]) >= budget // 2, counts
+
+
+@pytest.mark.parametrize("text", [" " * 3_000, "\n\n \t" * 500, "!?.;,-" * 300, "... " * 500,
+                                  "—–…·•" * 300, "\u200b\u00a0" * 300])
+def test_only_whitespace_or_punctuation(any_tok, text):
+    check_chunks(text, chunk_text(text, any_tok, 40), any_tok, 40)
+
+
+def test_long_sentence_among_short_ones(any_tok):
+    """Only the over-long sentence is cut; every other chunk boundary is a sentence boundary."""
+    short = "The council met on Tuesday. Officials said the vote was close! Was it fair? "
+    long = "Then " + "blah" * 3_000 + " ended. "
+    text = short * 5 + long + short * 5
+    chunks = chunk_text(text, any_tok, 50)
+    check_chunks(text, chunks, any_tok, 50)
+    inside_long = range(len(short) * 5 + 1, len(short) * 5 + len(long))
+    sentence_bounds = {a for a, _ in sentence_spans(text)}
+    ends = [len("".join(chunks[:i + 1])) for i in range(len(chunks) - 1)]
+    assert all(end in sentence_bounds or end in inside_long for end in ends)
+
+
+def test_whole_text_that_fits_is_one_chunk(tok):
+    """Sentences counted apart can add up to more than the whole text (a space joins the next
+    word); a text within the budget is still one chunk."""
+    text = "It rained. We left. They stayed. Cars stopped."
+    count = token_counter(tok)
+    budget = count([text])[0]
+    assert sum(count([text[a:b] for a, b in sentence_spans(text)])) > budget
+    assert chunk_text(text, tok, budget) == [text]
+
+
+class JoinCostTokenizer:
+    """One token per character, plus one where a sentence is followed by another: sentences counted
+    apart add up to less than their join, as with a real tokenizer merging or splitting at a seam."""
+
+    def __call__(self, texts, add_special_tokens=False, return_offsets_mapping=False, verbose=False):
+        enc = {"input_ids": [], "offset_mapping": []}
+        for text in ([texts] if isinstance(texts, str) else texts):
+            offsets = [(i, i + 1) for i in range(len(text))]
+            offsets += [(m.start(), m.start() + 1) for m in re.finditer(r"\. (?=[A-Z])", text)]
+            offsets.sort()
+            enc["input_ids"].append([0] * len(offsets))
+            enc["offset_mapping"].append(offsets)
+        return enc
+
+
+def test_joined_sentences_that_overflow_are_split():
+    text = "Aaaa bbb. " * 12
+    chunks = chunk_text(text, JoinCostTokenizer(), 20)
+    check_chunks(text, chunks, JoinCostTokenizer(), 20)
+    assert len(chunks) == 12  # two sentences fit by their sum (20) but not joined (21)
+
+
+def test_unicode_sentences_tile():
+    text = "日本語の文です。次の文です。🙂 Emoji here! Ça va? Ｆｕｌｌ stop.\n\n末尾"
+    spans = sentence_spans(text)
+    assert len(spans) > 3 and "".join(text[a:b] for a, b in spans) == text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=200), st.integers(4, 40))
+def test_chunker_properties_any_unicode(any_tok, text, budget):
+    check_chunks(text, chunk_text(text, any_tok, budget), any_tok, budget)
