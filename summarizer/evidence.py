@@ -4,8 +4,9 @@ Two cheap, model-free checks for the web UI (and anyone else who wants them):
 
 - `find_support`: the source sentences that best match each bullet (weighted word
   overlap, rarer words count more), so a reader can check a bullet at a glance.
-- `unsupported_facts`: numbers and names in a bullet that never occur in the
-  source, the most common way a small summarizer goes wrong.
+- `unsupported_facts`: numbers and names in a bullet that the source does not back,
+  the most common way a small summarizer goes wrong (the rules live in facts.py, shared
+  with the evaluation).
 
 Both are lexical on purpose: fast, explainable, and no second model to load. A
 paraphrase can score low and a wrong statement built from source words can score
@@ -20,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .chunking import sentence_spans
+from .facts import SourceFacts, digits, unsupported
 
 MIN_SCORE = 0.15  # below this a "best" sentence shares too little with the bullet to show
 RELATIVE = 0.6  # a second sentence is kept when it scores at least this share of the best
@@ -35,20 +37,6 @@ own same too up down out off again further once if while because until s t
 """.split())
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
-
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * i for i, w in enumerate(
-    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
-           "trillion": 1_000_000_000_000}
-_NUMBER_WORD = re.compile(
-    r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[-\s](?P<unit2>" + "|".join(list(_UNITS)[1:10]) +
-    r"))?|(?P<unit>" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r"))\b", re.I)
-_DIGITS = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
-_SCALE_AFTER = re.compile(r"\s*(hundred|thousand|million|billion|trillion|bn|m|k)\b", re.I)
-_SCALE_ABBR = {"bn": 1_000_000_000, "m": 1_000_000, "k": 1_000}
 
 
 # ---- words and sentences ---------------------------------------------------------------
@@ -67,7 +55,7 @@ def _stem(word: str) -> str:
 def content_words(text: str) -> list[str]:
     """Lower-cased, lightly stemmed words without function words; numbers as digits."""
     out = []
-    for m in _WORD.finditer(_numbers_as_digits(text)):
+    for m in _WORD.finditer(digits(text)):
         w = m.group().replace(",", "") if m.group()[0].isdigit() else m.group()
         s = _stem(w)
         if s not in _STOP:
@@ -177,114 +165,23 @@ def highlight_segments(source: str, support: list[Support]) -> list[tuple[str, s
 
 
 # ---- faithfulness: numbers and names the source does not contain -------------------------
-def _numbers_as_digits(text: str) -> str:
-    """'eighteen months', 'twenty-five' -> '18 months', '25' (so words and digits meet)."""
-    def sub(m: re.Match) -> str:
-        if m.group("tens"):
-            value = _TENS[m.group("tens").lower()]
-            if m.group("unit2"):
-                value += _UNITS[m.group("unit2").lower()]
-            return str(value)
-        return str(_UNITS[m.group("unit").lower()])
-    return _NUMBER_WORD.sub(sub, text)
-
-
-def _number_values(text: str, words: bool = True) -> list[tuple[str, set[float]]]:
-    """Numbers in `text` as (surface form, the values it may stand for).
-
-    "$62 million" stands for both 62 and 62,000,000, so a bullet saying either
-    matches a source saying either.
-    """
-    out = []
-    found = []
-    for m in _DIGITS.finditer(text):
-        found.append((m.start(), m.end(), float(m.group().replace(",", ""))))
-    if words:
-        for m in _NUMBER_WORD.finditer(text):
-            if m.group().lower() in {"one", "zero"}:  # "one of the", "zero-emission": rarely a figure
-                continue
-            found.append((m.start(), m.end(), float(_numbers_as_digits(m.group()))))
-    for start, end, value in sorted(found):
-        values = {value}
-        scale = _SCALE_AFTER.match(text, end)
-        if scale:
-            word = scale.group(1).lower()
-            values.add(value * _SCALES.get(word, _SCALE_ABBR.get(word, 1)))
-            end = scale.end()
-        out.append((text[start:end].strip(), values))
+def unsupported_facts(bullet: str, source: str | SourceFacts) -> list[str]:
+    """Numbers, dates and names in `bullet` that the source does not back, as written
+    (see summarizer/facts.py for the rules: "eighteen" = 18, "$62 million" = "$62,000,000",
+    a title needs no match, a name's words must meet in one source sentence)."""
+    out: list[str] = []
+    for fact in unsupported(bullet, source):
+        if fact.text not in out:
+            out.append(fact.text)
     return out
-
-
-def _source_numbers(source: str) -> set[float]:
-    return {v for _, vals in _number_values(source) for v in vals}
-
-
-_NAME = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
-
-
-def _names(bullet: str) -> list[tuple[str, int]]:
-    """Capitalised words not at the start of a sentence: (word, position)."""
-    out = []
-    for m in _NAME.finditer(bullet):
-        word = m.group().rstrip(".-'’")
-        if not word or not word[0].isupper():
-            continue
-        before = bullet[:m.start()].rstrip()
-        sentence_start = not before or before[-1] in ".!?:;\"“(" or re.fullmatch(r"[\W\d]*", before)
-        if sentence_start and not (len(word) > 1 and word.isupper()):
-            continue  # a capital after a full stop says nothing; an acronym still counts
-        out.append((word, m.start()))
-    return out
-
-
-_TITLES = frozenset("""mr mrs ms dr prof professor sir dame lord lady mayor governor president senator
-judge justice minister secretary chairman chairwoman chair councillor councilor chief officer
-general captain sergeant king queen prince princess rep sen gov""".split())
-
-
-def _phrase_key(text: str) -> str:
-    return " " + " ".join(_stem(w) for w in re.findall(r"[\w'’]+", text)) + " "
-
-
-def unsupported_facts(bullet: str, source: str) -> list[str]:
-    """Numbers and names in `bullet` that the source never mentions.
-
-    Number words and digits count alike ("eighteen" = 18), case is ignored, and a
-    run of capitalised words ("Mill City Council") must occur as a run in the source,
-    so two real words glued into a new name are caught too. A title in front
-    ("Mayor Ruiz" for "Mayor Elena Ruiz") is not required to match.
-    """
-    missing: list[str] = []
-    have = _source_numbers(source)
-    for surface, values in _number_values(bullet):
-        if not values & have:
-            missing.append(surface)
-    src_words = {_stem(w) for w in re.findall(r"[\w'’]+", source)}
-    src_phrases = _phrase_key(source)
-    groups: list[list[str]] = []
-    last_end = -2
-    for word, pos in _names(bullet):
-        if groups and pos - last_end <= 1:
-            groups[-1].append(word)
-        else:
-            groups.append([word])
-        last_end = pos + len(word)
-    for group in groups:
-        core = list(group)
-        while len(core) > 1 and _stem(core[0]).rstrip(".") in _TITLES:
-            core.pop(0)
-        absent = any(_stem(w) not in src_words for w in group)
-        if absent or (len(core) > 1 and _phrase_key(" ".join(core)) not in src_phrases):
-            missing.append(" ".join(group))
-    seen: set[str] = set()
-    return [m for m in missing if not (m in seen or seen.add(m))]
 
 
 def faithfulness_warnings(bullets: list[str], source: str) -> list[tuple[int, list[str]]]:
     """(bullet index, missing numbers/names) for every bullet with something missing."""
+    src = SourceFacts(source)
     out = []
     for i, b in enumerate(bullets):
-        missing = unsupported_facts(b, source)
+        missing = unsupported_facts(b, src)
         if missing:
             out.append((i, missing))
     return out

@@ -16,6 +16,10 @@ def test_numbers_are_normalised():
         ["1200000", "2.5", "83", "2025"]
 
 
+def test_number_words_and_scales_count_as_numbers():
+    assert faithfulness.numbers("eighteen months, $62 million, twenty-five homes") == ["18", "62000000", "25"]
+
+
 def test_names_join_words_and_drop_sentence_starters():
     found = faithfulness.names("The Harbor Bridge will close. Mayor Ana Ruiz said it. He left New York City.")
     assert found == ["Harbor Bridge", "Mayor Ana Ruiz", "New York City"]
@@ -35,6 +39,26 @@ def test_proxies_catch_invented_numbers_and_names():
     assert p["numbers_in_source"] == pytest.approx(1 / 2)  # 24 invented, 18 found
     assert p["names_in_source"] == pytest.approx(1 / 2)  # Governor Tom Hale invented
     assert p["novel_2gram"] > 0.5
+
+
+def test_proxies_agree_with_the_app_warnings():
+    from summarizer.evidence import unsupported_facts
+
+    source = "Work will close the bridge for about eighteen months. The plan costs $62 million, Mayor Elena Ruiz said."
+    pred = "The bridge closes for 18 months.\nMayor Ruiz backs the $62,000,000 plan."
+    p = faithfulness.article_proxies(pred, source)
+    assert p["numbers_in_source"] == 1.0 and p["names_in_source"] == 1.0
+    assert unsupported_facts(pred, source) == []
+    bad = "The bridge closes for 20 months.\nGovernor Tom Hale backs the $62 billion plan."
+    p = faithfulness.article_proxies(bad, source)
+    assert p["numbers_in_source"] == 0.0 and p["names_in_source"] == 0.0
+    assert unsupported_facts(bad, source) == ["20", "Governor Tom Hale", "62 billion"]
+
+
+def test_tokenized_source_and_plain_prediction():
+    source = "Tottenham 's Andros Townsend scored in the 83rd minute , the U.S . team said ."
+    p = faithfulness.article_proxies("Andros Townsend's goal came in the 83rd minute for the U.S. team.", source)
+    assert p["numbers_in_source"] == 1.0 and p["names_in_source"] == 1.0
 
 
 def test_undefined_proxies_are_none_and_left_out_of_the_mean():
