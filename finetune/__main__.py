@@ -38,16 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("finetune: interrupted; continue with the same command and --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except RuntimeError as e:  # the one failure users can fix with a flag
-        if "out of memory" not in str(e).lower():
+    except Exception as e:  # one line, not a traceback (KD_DEBUG=1 shows it)
+        if os.environ.get("KD_DEBUG"):
             raise
-        print("finetune: error: out of memory; lower --batch-size (raise --gradient-accumulation-steps to "
-              "keep the effective batch), shorten --max-source-length or add --gradient-checkpointing",
-              file=sys.stderr)
+        print(f"finetune: error: {describe_failure(e)}", file=sys.stderr)
         return EXIT_FAIL
     if summary:
         print(format_summary(summary))
     return EXIT_OK
+
+
+def describe_failure(e: BaseException) -> str:
+    """A failure users can act on, in one line: out of memory (GPU or CPU), disk errors, else the error itself."""
+    from summarizer.models import is_out_of_memory
+
+    if is_out_of_memory(e):
+        return ("out of memory; lower --batch-size (raise --gradient-accumulation-steps to keep the effective "
+                "batch), shorten --max-source-length or add --gradient-checkpointing")
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}" + (f": {e.filename}" if e.filename else "")
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {first}" + " (set KD_DEBUG=1 for the traceback)"
 
 
 if __name__ == "__main__":

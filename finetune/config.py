@@ -12,8 +12,11 @@ from typing import Literal
 
 from transformers import HfArgumentParser
 
-ARTICLE_COLUMNS = ["article", "text", "document", "content"]
-REFERENCE_COLUMNS = ["highlights", "summary", "reference", "key_developments", "bullets"]
+from summarizer.records import REFERENCE_FIELDS, TEXT_FIELDS
+
+# The project's one table of column names (summarizer.records), under finetune's names.
+ARTICLE_COLUMNS = TEXT_FIELDS
+REFERENCE_COLUMNS = REFERENCE_FIELDS
 
 
 class FinetuneError(ValueError):
@@ -34,13 +37,17 @@ class FinetuneConfig:
                                  "keeping the best checkpoint")
     model: str | None = _f(None, "INIT: anything summarizer loads (local folder or hub id, encoder-decoder or "
                                  "decoder-only instruct model); default: smollm2 (SmolLM2-135M-Instruct)")
-    article_column: str | None = _f(None, f"article column (default: first of {', '.join(ARTICLE_COLUMNS)}); "
+    article_column: str | None = _f(None, f"article column, text only (default: the first of "
+                                          f"{', '.join(ARTICLE_COLUMNS)} found in the rows); "
                                           "dotted names reach into objects")
-    reference_column: str | None = _f(None, "reference bullets column: a list, or one bullet per line "
-                                            f"(default: first of {', '.join(REFERENCE_COLUMNS)})")
+    reference_column: str | None = _f(None, "reference bullets column: a list of strings (one bullet each), text "
+                                            "with one bullet per line, or one paragraph (one bullet per sentence); "
+                                            f"other types are bad rows (default: the first of "
+                                            f"{', '.join(REFERENCE_COLUMNS)} found in the rows)")
     max_train_samples: int | None = _f(None, "use only the first N training rows")
     eval_samples: int = _f(50, "validation rows scored with generation + ROUGE at each evaluation")
-    skip_bad_rows: bool = _f(False, "skip malformed or empty rows (reported with line numbers) instead of stopping")
+    skip_bad_rows: bool = _f(False, "skip malformed, empty or wrongly typed rows (counted, and reported with "
+                                   "line numbers) instead of stopping")
 
     # ---- method ----------------------------------------------------------------------------
     lora: bool = _f(False, "train a LoRA adapter (peft) instead of all weights")

@@ -1,7 +1,11 @@
 """Rows in, tokenized training examples out, laid out exactly as `summarizer` reads and writes.
 
 - Rows come from `summarizer.records.read_records` (JSONL/CSV/TSV/Parquet, report folders,
-  hub datasets); bad rows are reported with their line numbers.
+  hub datasets); columns are the first of the usual names found in the first rows (not only
+  the first row). Bad rows (unreadable, empty, or of the wrong type: an article must be text,
+  a reference text or a list of strings) are reported with their line numbers.
+- References become bullets with `summarizer.records.reference_bullets`: a list of strings is
+  one bullet per item, text one bullet per line, a single paragraph one bullet per sentence.
 - The model reads what inference would read: the report text after `parse_report`, cut to
   the first chunk `summarizer` would make for the same token budget.
 - Targets are `summarizer.prompts.format_target` bullets; decoder-only examples use the
@@ -16,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from summarizer import prompts
-from summarizer.chunking import chunk_text, split_sentences
+from summarizer.chunking import chunk_text
 from summarizer.inputs import InputError, clean_text
 from summarizer.models import LoadedModel
-from summarizer.records import get_field, pick_column, read_records
-from summarizer.reports import parse_report, strip_bullet
+from summarizer.records import get_field, pick_column, read_records, reference_bullets, sample_columns
+from summarizer.reports import parse_report
 from summarizer.settings import GenerationSettings
-from summarizer.summarize import Summarizer
+from summarizer.backends.transformers import TransformersBackend
 
 from .config import ARTICLE_COLUMNS, REFERENCE_COLUMNS, FinetuneError
 
@@ -56,30 +60,7 @@ class DataNotes:
                 "targets_shortened": self.targets_shortened, "targets_cut": self.targets_cut}
 
 
-def bullets_from_reference(value: Any) -> list[str]:
-    """A list of bullets, or text with one bullet per line (markers optional).
-
-    A one-paragraph reference (e.g. an extractive summary) becomes one bullet per sentence.
-    """
-    if isinstance(value, (list, tuple)):
-        items = [str(v) for v in value if v is not None]
-    elif isinstance(value, str):
-        items = value.replace("\r\n", "\n").split("\n")
-    elif value is None:
-        items = []
-    else:
-        items = [str(value)]
-    out = []
-    for item in items:
-        body = strip_bullet(item)
-        body = (item if body is None else body).strip()
-        if body:
-            out.append(" ".join(body.split()))
-    if len(out) == 1:
-        sentences = split_sentences(out[0])
-        if len(sentences) > 1:
-            out = sentences
-    return out
+bullets_from_reference = reference_bullets  # the name finetune used before the shared reader
 
 
 def _display(source: str) -> str:
@@ -93,15 +74,15 @@ def read_pairs(source: str, article_column: str | None, reference_column: str | 
     name = _display(source)
     notes = DataNotes(source=str(source))
     pairs: list[Pair] = []
+    columns, records = sample_columns(read_records(source))
     cols: tuple[str, str] | None = None
     empty_article = empty_reference = 0
-    for rec in read_records(source):
+    for rec in records:
         notes.rows += 1
         if rec.error:
             notes.bad_rows.append(rec.error)
             continue
-        if cols is None:
-            columns = list(rec.data)
+        if cols is None:  # from the columns of the first rows, not of this row alone
             cols = (pick_column(columns, article_column, ARTICLE_COLUMNS, "article"),
                     pick_column(columns, reference_column, REFERENCE_COLUMNS, "reference"))
         where = f"line {rec.line}" if rec.source_id is None else f"{rec.source_id}"
@@ -110,9 +91,15 @@ def read_pairs(source: str, article_column: str | None, reference_column: str | 
         except KeyError as e:
             notes.bad_rows.append(f"{where}: no {e.args[0]!r} field")
             continue
-        article = article if isinstance(article, str) else ("" if article is None else str(article))
-        bullets = bullets_from_reference(reference)
-        if not article.strip():
+        if article is not None and not isinstance(article, str):
+            notes.bad_rows.append(f"{where}: {cols[0]!r} is {_kind(article)}, not text")
+            continue
+        try:
+            bullets = reference_bullets(reference)
+        except TypeError as e:
+            notes.bad_rows.append(f"{where}: {cols[1]!r}: {e}")
+            continue
+        if not (article or "").strip():
             empty_article += 1
             notes.bad_rows.append(f"{where}: empty {cols[0]!r}")
             continue
@@ -144,6 +131,11 @@ def read_pairs(source: str, article_column: str | None, reference_column: str | 
     return pairs, notes
 
 
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", dict: "an object", list: "a list"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
 @dataclass
 class EvalItem:
     """A validation article as the model reads it, and its reference bullets."""
@@ -169,7 +161,7 @@ class ExampleBuilder:
         # the first chunk inference would read, so the evaluation reads one chunk too.
         self.settings = GenerationSettings(bullets=bullets, max_new_tokens=max_target_length,
                                            max_input_tokens=max_source_length).validate()
-        self.source_budget = Summarizer(loaded, self.settings).chunk_budget(self.settings)
+        self.source_budget = TransformersBackend(loaded).chunk_budget(self.settings)
         if self.family == "causal":
             self.end_ids = self._end_of_turn_ids()
 

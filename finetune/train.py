@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -33,7 +34,8 @@ from transformers import (DataCollatorForSeq2Seq, EarlyStoppingCallback, Seq2Seq
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from summarizer.models import LoadedModel, load_model
-from summarizer.summarize import Summarizer
+from summarizer.backends.transformers import TransformersBackend
+from summarizer.pipeline import Summarizer
 
 from .card import CURVES_FILE
 from .config import FinetuneConfig, FinetuneError
@@ -93,6 +95,7 @@ def check_output_dir(cfg: FinetuneConfig) -> str | None:
     out = Path(cfg.output_dir)
     if out.exists() and not out.is_dir():
         raise FinetuneError(f"--output-dir {out} is a file, not a folder")
+    check_writable(out)
     ckpts = _checkpoints(out)
     if cfg.overwrite:
         return None
@@ -114,6 +117,22 @@ def check_output_dir(cfg: FinetuneConfig) -> str | None:
         raise FinetuneError(f"{out} holds checkpoints of an unfinished run; pass --resume to continue it "
                             "or --overwrite to start over")
     return None
+
+
+def check_writable(out: Path) -> None:
+    """Fail now, in one line, when the output folder cannot be written (read-only folder or disk),
+    not after loading and tokenizing, deep inside the Trainer."""
+    target = out
+    while not target.exists() and target.parent != target:  # mkdir -p will create the rest here
+        target = target.parent
+    if not target.is_dir():
+        raise FinetuneError(f"--output-dir {out}: {target} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".finetune-write-test-", dir=target))
+    except OSError as e:
+        where = "" if target == out else f" (in {target})"
+        raise FinetuneError(f"cannot write to --output-dir {out}{where}: {e.strerror or e}; "
+                            "choose a folder you can write to") from None
 
 
 def clear_output_dir(out: Path) -> None:
@@ -188,7 +207,7 @@ class _KeyDevelopmentsMixin:
         model.eval()
         loaded = LoadedModel(model=model, tokenizer=self.gen_tokenizer, family=self.family,
                              name="finetuning", device=self.args.device)
-        summarizer = Summarizer(loaded, self.gen_settings)
+        summarizer = Summarizer(TransformersBackend(loaded), self.gen_settings)
         rank, world = self.args.process_index, self.args.world_size
         mine = list(range(rank, len(self.eval_items), world))
         bar = tqdm(total=len(mine), desc="generating", leave=False, disable=not self.is_world_process_zero())

@@ -152,6 +152,20 @@ def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype
     return _check_dtype(dtype, device)
 
 
+# How torch says it ran out: CUDA/MPS "out of memory", CPU "DefaultCPUAllocator: can't allocate
+# memory" (Linux) or "not enough memory" (Windows).
+_OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory",
+             "failed to allocate memory")
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """True for any allocation failure on any device, and for Python's MemoryError."""
+    if isinstance(err, MemoryError):
+        return True
+    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    return isinstance(err, oom) or (isinstance(err, RuntimeError) and any(t in str(err).lower() for t in _OOM_TEXT))
+
+
 def cache_dir() -> Path:
     """Where converted weights live: outside the repository, shared across checkouts."""
     base = os.environ.get("KD_CACHE") or os.path.join(

@@ -19,6 +19,7 @@ import torch
 from finetune.__main__ import main
 from finetune.data import IGNORE_INDEX, ExampleBuilder, Pair, bullets_from_reference, read_pairs
 from summarizer import Summarizer, clean_bullets, load_model, parse_report
+from summarizer.backends.transformers import TransformersBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,7 +109,7 @@ def test_causal_examples_use_the_inference_prompt_and_mask_it(tiny_causal, repor
     row = report_rows[0]
     ex = builder.encode(Pair(row["article"], bullets_from_reference(row["highlights"]), 1))
     source, _ = builder.source_text(row["article"])
-    prompt = Summarizer(loaded)._prompt_ids(source, 4)  # exactly what inference feeds the model
+    prompt = TransformersBackend(loaded)._prompt_ids(source, 4)  # exactly what inference feeds the model
     assert ex["input_ids"][:len(prompt)] == prompt
     assert ex["labels"][:len(prompt)] == [IGNORE_INDEX] * len(prompt)
     answer = ex["labels"][len(prompt):]
@@ -169,7 +170,7 @@ def test_thirty_steps_lower_the_loss_and_the_folder_loads(family, tiny_seq2seq, 
 
     # The folder is a model summarizer loads and runs, and it holds the trained weights.
     s = Summarizer.from_pretrained(str(out))
-    assert s.loaded.family == family
+    assert s.backend.loaded.family == family
     result = s.summarize(example_reports["harbor_bridge.txt"], max_new_tokens=12)
     assert result.output_tokens > 0 and isinstance(result.bullets, list)
     pair = Pair(report_rows[0]["article"], bullets_from_reference(report_rows[0]["highlights"]), 1)
@@ -199,7 +200,7 @@ def test_lora_adapter_loads_through_summarizer(family, tiny_seq2seq, tiny_causal
     losses = logged(out, "loss")
     assert losses[-1] < losses[0]
     s = Summarizer.from_pretrained(str(out))  # loads the base, attaches the adapter, merges
-    assert type(s.loaded.model).__name__.endswith(("ForConditionalGeneration", "ForCausalLM"))
+    assert type(s.backend.loaded.model).__name__.endswith(("ForConditionalGeneration", "ForCausalLM"))
     assert s.summarize(example_reports["solar_farm.md"], max_new_tokens=8).output_tokens > 0
 
 
@@ -242,11 +243,11 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_seq2seq, train_file, 
 
 # ---- bad input -------------------------------------------------------------------------------
 def test_missing_columns_name_the_ones_that_exist(tmp_path, tiny_seq2seq, capsys):
-    data = write_jsonl(tmp_path / "d.jsonl", [{"body": "Text.", "summary": "One."}])
+    data = write_jsonl(tmp_path / "d.jsonl", [{"words": "Text.", "summary": "One."}])
     assert main(["--train", str(data), "--output-dir", str(tmp_path / "o"), "--model", str(tiny_seq2seq)]) == 2
     line = error_line(capsys)
-    assert "no article column" in line and "body, summary" in line
-    assert main(["--train", str(data), "--output-dir", str(tmp_path / "o"), "--article-column", "body",
+    assert "no article column" in line and "words, summary" in line
+    assert main(["--train", str(data), "--output-dir", str(tmp_path / "o"), "--article-column", "words",
                  "--reference-column", "nope"]) == 2
     assert "no reference column 'nope'" in error_line(capsys)
 
@@ -335,3 +336,110 @@ def test_bad_arguments(tmp_path, train_file, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unrecognized arguments: --no-such-flag" in err
+
+
+# ---- columns from many rows, types checked, unwritable folders, memory ----------------------------
+def test_columns_come_from_many_rows_not_the_first(tmp_path, report_rows, capsys):
+    first = {"id": "x", "article": report_rows[0]["article"]}  # no reference in the first row
+    data = write_jsonl(tmp_path / "d.jsonl", [first, *report_rows])
+    pairs, notes = read_pairs(str(data), None, None, skip_bad_rows=True)
+    assert notes.used == len(report_rows) and notes.bad_rows == ["line 1: no 'highlights' field"]
+    assert main(["--train", str(data), "--output-dir", str(tmp_path / "o")]) == 2
+    line = error_line(capsys)
+    assert "1 bad row(s): line 1: no 'highlights' field" in line and "does not exist" not in line
+
+
+@pytest.mark.parametrize("row, problem", [
+    ({"article": 12345, "highlights": "One."}, "line 1: 'article' is a number, not text"),
+    ({"article": True, "highlights": "One."}, "line 1: 'article' is a boolean, not text"),
+    ({"article": {"t": "x"}, "highlights": "One."}, "line 1: 'article' is an object, not text"),
+    ({"article": ["a", "b"], "highlights": "One."}, "line 1: 'article' is a list, not text"),
+    ({"article": "Text.", "highlights": {"a": "b"}}, "line 1: 'highlights': expected text or a list of strings, got dict"),
+    ({"article": "Text.", "highlights": 7}, "line 1: 'highlights': expected text or a list of strings, got int"),
+    ({"article": "Text.", "highlights": ["ok", 3]}, "line 1: 'highlights': expected a list of strings, got a list holding int"),
+    ({"article": "Text.", "highlights": [["nested"]]}, "expected a list of strings, got a list holding list"),
+])
+def test_wrong_types_are_bad_rows_not_training_data(tmp_path, report_rows, row, problem, capsys):
+    data = write_jsonl(tmp_path / "d.jsonl", [row, *report_rows])
+    pairs, notes = read_pairs(str(data), None, None, skip_bad_rows=True)
+    assert notes.bad_rows == [problem] or problem in notes.bad_rows[0]
+    assert notes.used == len(report_rows) and all(isinstance(p.article, str) for p in pairs)
+    assert main(["--train", str(data), "--output-dir", str(tmp_path / "o")]) == 2
+    assert "1 bad row(s)" in error_line(capsys)
+
+
+def test_list_references_are_one_bullet_per_item(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"article": "The council voted.", "summary": ["First.", " Second. "]},
+                                              {"article": "Costs rose.", "summary": "- One.\n- Two."}])
+    pairs, _ = read_pairs(str(data), None, None)
+    assert [p.bullets for p in pairs] == [["First.", "Second."], ["One.", "Two."]]
+
+
+def test_csv_training_data_keeps_odd_characters_in_their_field(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text('article,highlights\nOne part\fsecond part\u2028third.,"A.\nB."\nNext article.,C.\n',
+                    encoding="utf-8")
+    pairs, notes = read_pairs(str(data), None, None)
+    assert notes.rows == 2 and [p.line for p in pairs] == [2, 4]
+    assert pairs[0].article == "One part\fsecond part\u2028third." and pairs[0].bullets == ["A.", "B."]
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path, train_file, capsys, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["--train", str(train_file), "--output-dir", str(blocker / "out")]) == 2
+    assert "is a file, not a folder" in error_line(capsys)
+
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    assert main(["--train", str(train_file), "--output-dir", str(tmp_path / "ro" / "out")]) == 2
+    line = error_line(capsys)
+    assert "cannot write to --output-dir" in line and "Read-only file system" in line
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not bind root")
+def test_read_only_output_folder(tmp_path, train_file, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert main(["--train", str(train_file), "--output-dir", str(ro / "out")]) == 2
+        assert "Permission denied" in error_line(capsys)
+    finally:
+        ro.chmod(0o755)
+
+
+@pytest.mark.parametrize("error, expected", [
+    (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                  "you tried to allocate 10000000000000 bytes. Error code 12 (Cannot allocate memory)"), "out of memory"),
+    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), "out of memory"),
+    (torch.cuda.OutOfMemoryError("boom"), "out of memory"),
+    (MemoryError(), "out of memory"),
+    (OSError(28, "No space left on device", "/x/model.safetensors"), "No space left on device: /x/model.safetensors"),
+    (ValueError("something else\nwith a second line"), "ValueError: something else (set KD_DEBUG=1"),
+])
+def test_failures_during_training_are_one_line(tmp_path, train_file, capsys, monkeypatch, error, expected):
+    import finetune.train
+
+    def fail(cfg):
+        raise error
+
+    monkeypatch.setattr(finetune.train, "run", fail)
+    assert main(["--train", str(train_file), "--output-dir", str(tmp_path / "o")]) == 1
+    assert expected in error_line(capsys)
+
+
+def test_adapter_that_is_its_own_base_is_one_line(tmp_path, train_file, capsys):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(adapter)}))
+    assert main(["--train", str(train_file), "--output-dir", str(tmp_path / "o"), "--model", str(adapter)]) == 2
+    assert "names itself as its base model" in error_line(capsys)
+    (adapter / "adapter_config.json").write_text(json.dumps({"r": 8}))
+    assert main(["--train", str(train_file), "--output-dir", str(tmp_path / "o"), "--model", str(adapter)]) == 2
+    assert "does not name its base model" in error_line(capsys)

@@ -162,3 +162,24 @@ def test_gpu_checks_with_a_pretend_gpu(monkeypatch):
         check_device_dtype("cuda:7")
     with pytest.raises(ModelLoadError, match=r"\(Old GPU\) does not support bfloat16"):
         check_device_dtype("cuda", "bf16")
+
+
+@pytest.mark.parametrize("err, oom", [
+    (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
+                  "tried to allocate 10000000000000 bytes. Error code 12 (Cannot allocate memory)"), True),
+    (RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB"), True),
+    (RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB"), True),
+    (RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"), True),
+    (torch.cuda.OutOfMemoryError("x"), True), (MemoryError(), True),
+    (RuntimeError("shape mismatch"), False), (ValueError("out of memory"), False), (OSError("disk full"), False),
+])
+def test_out_of_memory_on_every_device(err, oom):
+    from summarizer.models import is_out_of_memory
+    assert is_out_of_memory(err) is oom
+
+
+def test_a_real_cpu_allocation_failure_is_recognised():
+    from summarizer.models import is_out_of_memory
+    with pytest.raises(RuntimeError) as e:
+        torch.empty(1 << 60, dtype=torch.uint8)
+    assert is_out_of_memory(e.value)
