@@ -6,7 +6,6 @@ bare carriage returns, quotes, delimiters and newlines inside fields) and read t
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
