@@ -136,7 +136,7 @@ def warnings_markdown(bullets: list[str], source: str) -> tuple[str, list[tuple[
 
 
 def stats_line(s) -> str:
-    return (f"Model: {s.model} · chunks: {s.chunks} · tokens: {s.input_tokens:,} in, "
+    return (f"Model: {s.runtime or s.model} · chunks: {s.chunks} · tokens: {s.input_tokens:,} in, "
             f"{s.output_tokens:,} out · {s.seconds:.2f} s")
 
 

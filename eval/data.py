@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.inputs import InputError
-from summarizer.records import Record, get_field, pick_column, read_records
+from summarizer.records import (ID_FIELDS, REFERENCE_FIELDS, TEXT_FIELDS, Record, get_field, pick_column,
+                                read_records)
 
-ARTICLE_COLUMNS = ["article", "document", "text"]
-REFERENCE_COLUMNS = ["highlights", "summary", "reference"]
+ARTICLE_COLUMNS = TEXT_FIELDS  # the project's one table of column names
+REFERENCE_COLUMNS = REFERENCE_FIELDS
 PREDICTION_COLUMNS = ["prediction", "predictions", "output", "generated", "summary", "bullets"]
-ID_COLUMNS = ["id", "article_id", "doc_id"]
+ID_COLUMNS = ID_FIELDS
 SHOW = 5  # how many line numbers or ids an error message lists
 
 
@@ -215,10 +216,16 @@ def predictions_from_file(data: EvalData, path: str, field_name: str | None = No
     pred_col = pick_column(columns, field_name, PREDICTION_COLUMNS, "prediction")
     id_col = pick_column(columns, id_field or data.id_field, ID_COLUMNS, "id")
     by_id: dict[str, str] = {}
+    first_line: dict[str, int] = {}
     problems: list[str] = []
     for rec in rows:
         try:
             ident = str(get_field(rec.data, id_col))
+            if ident in first_line:
+                problems.append(f"line {rec.line}: id {ident!r} repeats line {first_line[ident]}, "
+                                "so the prediction to score is ambiguous")
+                continue
+            first_line[ident] = rec.line
             by_id[ident] = as_text(get_field(rec.data, pred_col))
         except KeyError:
             problems.append(f"line {rec.line}: no {id_col!r} or {pred_col!r} field")

@@ -31,6 +31,7 @@ class Summary:
     reference: list[str] = field(default_factory=list)  # the report's own Key Developments, if any
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why this text could not be summarized (then bullets is empty)
+    runtime: str = ""  # how the model ran (device, dtype or compute type, engine)
     report: Report | None = field(default=None, repr=False)  # what the model read
 
     @property
@@ -98,11 +99,13 @@ class Summarizer:
         """One Summary per text, in input order; a bad text gets its `error`, never fails the others."""
         settings = self.resolve(settings, **overrides)
         t0 = time.perf_counter()
+        runtime = self.backend.describe()
         results: list[Summary] = []
         for text in texts:
             try:
                 rep = text if isinstance(text, Report) else read_report(text, settings)
-                results.append(Summary(bullets=[], model=self.name, reference=rep.key_developments, report=rep))
+                results.append(Summary(bullets=[], model=self.name, reference=rep.key_developments, report=rep,
+                                       runtime=runtime))
             except InputError as e:
                 results.append(Summary(bullets=[], model=self.name, chunks=0, error=str(e)))
         good = [r for r in results if r.error is None]

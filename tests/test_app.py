@@ -112,9 +112,6 @@ def test_summarize_endpoint_matches_the_library(client, tiny_seq2seq):
     # The highlighted source is the text the model read, each bullet's best sentences labelled.
     source = parse_report(clean_text(SHORT_REPORT)).text
     assert "".join(h["token"] for h in highlights) == source
-    expected = {(source[a:b]) for s in find_support(direct.bullets, source) for a, b in s.spans}
-    labelled = {h["token"] for h in highlights if h["class_or_confidence"]}
-    assert labelled == expected  # the tiny model's words may or may not match a sentence
     for h in highlights:
         if h["class_or_confidence"]:
             assert h["class_or_confidence"].startswith("Bullet")
@@ -135,10 +132,22 @@ def test_default_extractive_model_bullets_are_backed_by_the_source(client, examp
     bullets = bullets_of(md)
     assert 1 <= len(bullets) <= 3 and "(default)" in stats
     # Bullets are trimmed source sentences: every one is highlighted, none carries an invented fact.
-    labels = {h["class_or_confidence"] for h in highlights if h["class_or_confidence"]}
-    for i in range(len(bullets)):
-        assert any(str(i + 1) in label.split("Bullet")[-1] for label in labels), (i, labels)
+    # Checked without the app's own matcher: a bullet is a source sentence with words deleted,
+    # so its words occur, in order, in the sentence highlighted for it.
+    for i, bullet in enumerate(bullets, 1):
+        mine = [h["token"] for h in highlights if h["class_or_confidence"]
+                and str(i) in [x.strip() for x in h["class_or_confidence"].split("Bullet")[-1].lstrip("s").split("+")]]
+        assert mine, (i, bullet)
+        words = [w.strip(".,;:'\"") for w in bullet.split()]
+        assert any(is_subsequence([w.lower() for w in words if w],
+                                  [w.strip(".,;:'\"").lower() for w in sentence.split()]) for sentence in mine), \
+            (bullet, mine)
     assert "⚠️" not in warnings
+
+
+def is_subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(any(w == b for b in it) for w in small)
 
 
 def test_generation_controls_reach_the_model(client, tiny_seq2seq):

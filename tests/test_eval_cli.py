@@ -241,6 +241,15 @@ def test_other_usage_errors(capsys, data, tmp_path):
     assert_usage_error(code, err, "--output-dir")
     code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--limit", "0")
     assert_usage_error(code, err, "--limit")
+    a_file = write_jsonl(tmp_path / "not-a-folder", [])
+    code, _, err = run(capsys, "--data", data, "--prediction-field", "systems.good", "--output-dir", a_file)
+    assert_usage_error(code, err, "is a file")
+
+
+def test_a_repeated_prediction_id_is_refused_not_silently_dropped(capsys, data, tmp_path):
+    preds = [{"id": f"a{i}", "prediction": "x"} for i in range(1, 5)] + [{"id": "a2", "prediction": "y"}]
+    code, _, err = run(capsys, "--data", data, "--predictions", write_jsonl(tmp_path / "p.jsonl", preds))
+    assert_usage_error(code, err, "'a2' repeats line 2", "ambiguous")
 
 
 def test_module_entry_point_exits_2_without_traceback(tmp_path):
