@@ -58,6 +58,7 @@ class AppConfig:
     concurrency: int = 1  # summaries generated at once; one already uses every CPU core
     queue_size: int = 100  # waiting requests beyond this are turned away
     max_chars: int = UI_MAX_CHARS
+    allow_hub_models: bool = False  # also load hub ids typed into the model box
 
 
 # ---- models -----------------------------------------------------------------------------
@@ -111,6 +112,27 @@ def model_choices(cfg: AppConfig) -> list[tuple[str, str]]:
             choices.append((d.name, value))
             taken.add(value)
     return choices
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def allowed_model(name: str, cfg: AppConfig) -> bool:
+    """Only the models the page lists (and hub ids with --allow-hub-models): a request can never
+    make the server open an arbitrary path, and the answer is the same whether it exists or not."""
+    if name in {v for _, v in model_choices(cfg)}:
+        return True
+    return cfg.allow_hub_models and bool(_HUB_ID.match(name)) and ".." not in name
+
+
+def _whole_number(value, what: str, low: int, high: int) -> int:
+    """A form value as an int, or a one-line error naming the control and its range."""
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(value, float) and value.is_integer():
+        value, ok = int(value), True
+    if not ok or not low <= value <= high:
+        raise gr.Error(f"{what} must be a whole number from {low} to {high}, got {value!r}.", print_exception=False)
+    return value
 
 
 # ---- streaming ----------------------------------------------------------------------------
@@ -193,6 +215,16 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
                   beams: int = 0, max_new_tokens: int = 0, progress=gr.Progress()):
         """Key Developments of one report: markdown bullets, the source with supporting
         sentences highlighted, faithfulness warnings, a stats line and two download files."""
+        if text is not None and not isinstance(text, str):
+            raise gr.Error(f"text must be a string, got {type(text).__name__}.", print_exception=False)
+        if model is not None and not isinstance(model, str):
+            raise gr.Error(f"model must be a name from the model list, got {type(model).__name__}.",
+                           print_exception=False)
+        if length not in LENGTH_PRESETS:
+            raise gr.Error(f"length must be one of {', '.join(LENGTH_PRESETS)}, got {length!r}.", print_exception=False)
+        bullets = _whole_number(bullets, "bullets", 1, MAX_BULLETS)
+        beams = _whole_number(beams, "beams", 0, MAX_BEAMS)
+        max_new_tokens = _whole_number(max_new_tokens, "max_new_tokens", 0, MAX_NEW_TOKENS_LIMIT)
         text = text or ""
         if not text.strip():
             raise gr.Error("There is no text to summarize: paste a report or upload a .txt, .md "
@@ -209,6 +241,9 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
         except (InputError, SettingsError) as e:
             raise gr.Error(str(e), print_exception=False)
         name = (model or cfg.model).strip()
+        if not allowed_model(name, cfg):
+            raise gr.Error(f"The model could not be loaded: {name!r} is not offered here; pick one from the "
+                           "model list.", print_exception=False)
         progress(0, desc=f"Loading {name}…" if name not in cache.names() else "Summarizing…")
         try:
             summ = cache.get(name)
@@ -330,7 +365,8 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
         upload.upload(load_file, upload, report, api_visibility="private")
         button.click(summarize, [report, model, n_bullets, length, beams, max_new],
                      [bullets_md, highlights, warnings, stats, dl_md, dl_json],
-                     api_name="summarize", concurrency_limit=cfg.concurrency, concurrency_id="generate")
+                     api_name="summarize", concurrency_limit=cfg.concurrency, concurrency_id="generate",
+                     preprocess=False)  # plain values in; `summarize` checks each and answers with the reason
     demo.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
     demo.cache = cache  # for start-up preloading and tests
     return demo
@@ -360,7 +396,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="summaries generated at once (default 1)")
     p.add_argument("--cache-size", type=int, default=2, help="models kept in memory (default 2)")
     p.add_argument("--max-chars", type=int, default=UI_MAX_CHARS, help="longest input accepted, in characters")
-    return p.parse_args(argv)
+    p.add_argument("--allow-hub-models", action="store_true",
+                   help="also load hub ids typed into the model box (default: only the listed models)")
+    args = p.parse_args(argv)
+    for flag, value, low, high in [("--port", args.port, 1, 65535), ("--max-chars", args.max_chars, 1, 10**9),
+                                   ("--concurrency", args.concurrency, 1, 1024), ("--cache-size", args.cache_size, 1, 64)]:
+        if not low <= value <= high:
+            p.error(f"{flag} must be from {low} to {high}, got {value}")
+    try:
+        from summarizer.models import resolve_device
+        resolve_device(args.device)
+    except ModelLoadError as e:
+        p.error(str(e))
+    if not args.share and not _port_free(args.host, args.port):
+        p.error(f"port {args.port} on {args.host} is in use (or the address cannot be used); pick another with --port")
+    return args
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.bind((host, port))
+        return True
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -370,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     if model != DEFAULT_MODEL and os.path.exists(os.path.expanduser(model)):
         model = str(Path(model).expanduser().resolve())
     cfg = AppConfig(model=model, models_dir=args.models_dir, device=args.device, cache_size=args.cache_size,
-                    concurrency=max(1, args.concurrency), max_chars=args.max_chars)
+                    concurrency=args.concurrency, max_chars=args.max_chars, allow_hub_models=args.allow_hub_models)
     demo = build_app(cfg)
     try:  # load the start-up model now, so the first visitor does not wait for it
         demo.cache.get(cfg.model)

@@ -212,8 +212,12 @@ def test_other_models_from_the_models_dir(client, models_dir):
     ("x" * 200_001, None, "the limit here is 200,000 characters"),
     ("Key Developments\n- The council voted.\n", None, "only its Key Developments"),
     ("<html><body><script>var x = 1;</script></body></html>", None, "input is empty"),
-    (SHORT_REPORT, "no-such-org/no-such-model", "The model could not be loaded"),
-    (SHORT_REPORT, "/nonexistent/model/folder", "model path not found"),
+    # Only listed models load; anything else gets the same answer whether it exists or not.
+    (SHORT_REPORT, "no-such-org/no-such-model", "is not offered here"),
+    (SHORT_REPORT, "/nonexistent/model/folder", "is not offered here"),
+    (SHORT_REPORT, "/etc/passwd", "is not offered here"),
+    (SHORT_REPORT, "/etc", "is not offered here"),
+    (SHORT_REPORT, "../../", "is not offered here"),
 ])
 def test_errors_are_one_line_messages(client, text, model, message):
     from gradio_client.exceptions import AppError
@@ -223,6 +227,42 @@ def test_errors_are_one_line_messages(client, text, model, message):
         client.predict(text, api_name="/summarize", **kwargs)
     assert message in str(err.value) and "Traceback" not in str(err.value)
     assert "\n" not in str(err.value).strip()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"bullets": "abc"}, "bullets must be a whole number from 1 to 20"),
+    ({"bullets": None}, "bullets must be a whole number"),
+    ({"bullets": 0}, "bullets must be a whole number"),
+    ({"model": 5}, "model must be a name from the model list"),
+    ({"length": "huge"}, "length must be one of short, medium, long"),
+    ({"beams": -1}, "beams must be a whole number"),
+])
+def test_api_arguments_of_the_wrong_type_get_the_reason(client, kwargs, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as err:
+        client.predict(SHORT_REPORT, api_name="/summarize", **kwargs)
+    assert message in str(err.value) and "Traceback" not in str(err.value)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "70000"], "--port must be from 1 to 65535"),
+    (["--max-chars", "-1"], "--max-chars must be from 1"),
+    (["--device", "foo"], "unknown device"),
+])
+def test_bad_start_up_flags_are_one_line_errors(args, message):
+    res = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_a_port_in_use_is_a_one_line_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(port)], capture_output=True,
+                             text=True, timeout=120)
+    assert res.returncode == 2 and "is in use" in res.stderr and "Traceback" not in res.stderr, res.stderr
 
 
 def test_server_keeps_working_after_errors(client):
