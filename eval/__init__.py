@@ -8,10 +8,17 @@ Python API for other parts of the project:
 and `evaluate.load("eval/rouge_metric")` for code written against the `evaluate` API.
 """
 
-from .rouge import ROUGE_TYPES, score_pairs
-
 from pathlib import Path as _Path
 
 METRIC_PATH = str(_Path(__file__).with_name("rouge_metric"))  # evaluate.load(METRIC_PATH)
 
 __all__ = ["METRIC_PATH", "ROUGE_TYPES", "score_pairs"]
+
+
+def __getattr__(name: str):
+    """Lazy, so `python -m eval` starts (and Ctrl-C during start-up exits cleanly) before
+    rouge_score and nltk load."""
+    if name in ("ROUGE_TYPES", "score_pairs"):
+        from . import rouge
+        return getattr(rouge, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

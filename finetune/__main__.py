@@ -14,38 +14,42 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
-    # torchrun / accelerate launch: only the first process speaks, except for errors
-    logging.getLogger("finetune").setLevel(logging.INFO if int(os.environ.get("RANK", "0")) == 0 else logging.ERROR)
-    from transformers.utils import logging as hf_logging
+    from summarizer.cli import run_main
 
-    hf_logging.set_verbosity_warning()
+    def command() -> int:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
+        # torchrun / accelerate launch: only the first process speaks, except for errors
+        logging.getLogger("finetune").setLevel(logging.INFO if int(os.environ.get("RANK", "0")) == 0 else logging.ERROR)
+        from transformers.utils import logging as hf_logging
 
-    from summarizer.inputs import InputError
-    from summarizer.models import ModelLoadError
-    from summarizer.settings import SettingsError
+        hf_logging.set_verbosity_warning()
+        from summarizer.inputs import InputError
+        from summarizer.models import ModelLoadError
+        from summarizer.settings import SettingsError
 
-    from .config import FinetuneError, parse_args
-    from .train import format_summary, run
+        from .config import FinetuneError, parse_args
+        from .train import format_summary, run
 
-    cfg = parse_args(argv)
-    try:
-        summary = run(cfg)
-    except (FinetuneError, InputError, ModelLoadError, SettingsError) as e:
-        print(f"finetune: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("finetune: interrupted; continue with the same command and --resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as e:  # one line, not a traceback (KD_DEBUG=1 shows it)
-        if os.environ.get("KD_DEBUG"):
+        cfg = parse_args(argv)
+        try:
+            summary = run(cfg)
+        except (FinetuneError, InputError, ModelLoadError, SettingsError) as e:
+            print(f"finetune: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("finetune: continue with the same command and --resume", file=sys.stderr)
             raise
-        print(f"finetune: error: {describe_failure(e)}", file=sys.stderr)
-        return EXIT_FAIL
-    if summary:
-        print(format_summary(summary))
-    return EXIT_OK
+        except Exception as e:  # one line a user can act on: memory, disk, else the error itself
+            if os.environ.get("KD_DEBUG"):
+                raise
+            print(f"finetune: error: {describe_failure(e)}", file=sys.stderr)
+            return EXIT_FAIL
+        if summary:
+            print(format_summary(summary))
+        return EXIT_OK
+
+    return run_main(command)
 
 
 def describe_failure(e: BaseException) -> str:

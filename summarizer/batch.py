@@ -258,15 +258,6 @@ def plan_batches(items: list[Item], batch_size: int) -> list[list[Item]]:
 
 
 # ---- generation --------------------------------------------------------------------------
-def is_out_of_memory(err: BaseException) -> bool:
-    import torch
-
-    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-    text = str(err).lower()
-    return isinstance(err, (oom, MemoryError)) or (isinstance(err, RuntimeError) and (
-        "out of memory" in text or "can't allocate memory" in text))
-
-
 def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: GenerationSettings) -> list[dict]:
     """Result rows for one batch. A batch that fails (out of memory above all) is halved and each
     half retried; an article that fails alone is recorded with the error. Texts that cannot be
@@ -275,6 +266,8 @@ def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: Gener
         summaries = summarizer.summarize_many([it.text for it in items], settings, batch_size=len(items))
         return [result_row(it, summarizer.name, s) for it, s in zip(items, summaries)]
     except Exception as e:
+        from .models import is_out_of_memory
+
         if is_out_of_memory(e):
             _free_gpu_memory()
         if len(items) > 1:

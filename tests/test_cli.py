@@ -72,3 +72,25 @@ def test_bad_input_exit_2_one_line(args, stdin, msg, capsys, monkeypatch, tmp_pa
     err = capsys.readouterr().err
     assert code == 2, err
     assert msg in err and len(err.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("module, args", [
+    ("summarizer", ["summarize", "-"]),  # waits on stdin after its imports
+    ("eval", ["--data", "FIFO", "--model", "lead-3"]),  # blocks opening a FIFO nobody writes
+    ("finetune", ["--train", "FIFO", "--valid", "FIFO", "--output-dir", "out"]),  # Ctrl-C lands in its imports
+])
+def test_ctrl_c_at_any_moment_exits_130_without_traceback(module, args, tmp_path):
+    import signal
+    import time
+
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    cmd = [sys.executable, "-m", module, *[str(fifo) if a == "FIFO" else a for a in args]]
+    for delay in (0.3, 3.0):  # during the imports, then later
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, (delay, err.decode()[-800:])
+        assert b"Traceback" not in err, err.decode()[-800:]
