@@ -281,6 +281,11 @@ def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: Gener
         return [result_row(items[0], summarizer.name, error=msg)]
 
 
+def summarize_rows(summarizer: "Summarizer", rows: list[dict], settings: GenerationSettings) -> list[dict]:
+    """`summarize_batch` for items sent as plain dicts (to Ray actors)."""
+    return summarize_batch(summarizer, [Item(**d) for d in rows], settings)
+
+
 def _free_gpu_memory() -> None:
     import gc
 
@@ -356,7 +361,7 @@ def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobRepo
 def _engine(cfg: BatchConfig, summarizer: "Summarizer | None") -> tuple[Engine, Callable[[], None]]:
     if cfg.runner == "ray":
         from .batch_ray import ray_engine
-        return ray_engine(cfg)
+        return ray_engine(cfg, summarize_rows)
     if cfg.threads:
         import torch
         torch.set_num_threads(cfg.threads)

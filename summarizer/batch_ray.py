@@ -12,13 +12,17 @@ import json
 import sys
 from typing import Iterator
 
-from .batch import BatchConfig, Item, summarize_batch
+from typing import Callable
+
 from .inputs import InputError
 from .settings import GenerationSettings
 
+# (summarizer, rows as dicts, settings) -> result rows: the local runner's own batch function
+Work = Callable[..., list[dict]]
+
 
 class RayWorker:
-    def __init__(self, model: str | None, engine: str, device: str, dtype: str, settings: dict,
+    def __init__(self, work: Work, model: str | None, engine: str, device: str, dtype: str, settings: dict,
                  threads: int | None):
         import torch
 
@@ -26,6 +30,7 @@ class RayWorker:
 
         if threads:
             torch.set_num_threads(threads)
+        self.work = work
         self.settings = GenerationSettings(**settings)
         self.summarizer = Summarizer.from_pretrained(model, device=device, dtype=dtype, settings=self.settings,
                                                      engine=engine)
@@ -33,13 +38,14 @@ class RayWorker:
     def __call__(self, batch: dict) -> dict:
         out = []
         for payload in batch["batch"]:
-            items = [Item(**d) for d in json.loads(payload)]
-            out.append(json.dumps(summarize_batch(self.summarizer, items, self.settings), ensure_ascii=False))
+            out.append(json.dumps(self.work(self.summarizer, json.loads(payload), self.settings), ensure_ascii=False))
         return {"rows": out}
 
 
-def ray_engine(cfg: BatchConfig):
-    """(engine, finish): connects to RAY_ADDRESS / --ray-address, or starts a local Ray instance."""
+def ray_engine(cfg, work: Work):
+    """(engine, finish) for the job's `BatchConfig` (batch.py imports this module, not the
+    other way round): connects to RAY_ADDRESS / --ray-address, or starts a local Ray instance.
+    `work` summarizes one planned batch on an actor, exactly as the local runner does."""
     try:
         import ray
     except ImportError:
@@ -61,7 +67,7 @@ def ray_engine(cfg: BatchConfig):
     print(f"batch: Ray Data with {workers} worker(s), {gpus:g} GPU and {cfg.cpus_per_worker:g} CPU each, "
           f"batch size {cfg.batch_size}", file=sys.stderr)
 
-    def run(batches: list[list[Item]]) -> Iterator[list[dict]]:
+    def run(batches: list[list]) -> Iterator[list[dict]]:
         if not batches:
             return
         payloads = [{"batch": json.dumps([it.__dict__ for it in b], ensure_ascii=False)} for b in batches]
@@ -69,7 +75,7 @@ def ray_engine(cfg: BatchConfig):
         ds = ray.data.from_items(payloads, override_num_blocks=len(payloads))
         ds = ds.map_batches(RayWorker, batch_size=1, batch_format="numpy",
                             compute=ray.data.ActorPoolStrategy(size=min(workers, len(payloads))),
-                            fn_constructor_kwargs={"model": cfg.model, "engine": cfg.engine, "device": device,
+                            fn_constructor_kwargs={"work": work, "model": cfg.model, "engine": cfg.engine, "device": device,
                                                    "dtype": cfg.dtype, "settings": cfg.settings.to_dict(),
                                                    "threads": cfg.threads or max(1, int(cfg.cpus_per_worker))},
                             num_gpus=gpus, num_cpus=cfg.cpus_per_worker)

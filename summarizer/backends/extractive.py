@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import Backend, Draft, OnText, Progress
+from .base import Backend, Draft, OnText, Progress
 
 if TYPE_CHECKING:
     from ..reports import Report

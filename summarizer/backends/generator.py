@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import keypoints
 from ..chunking import chunk_text, token_counter
-from . import Backend, Draft, OnText, Progress
+from .base import Backend, Draft, OnText, Progress
 
 if TYPE_CHECKING:
     from ..reports import Report

@@ -9,7 +9,7 @@ from transformers import TextStreamer
 
 from .. import prompts
 from ..models import LoadedModel
-from . import OnText
+from .base import OnText
 from .generator import Generator
 
 if TYPE_CHECKING:
