@@ -62,9 +62,11 @@ def phase_loop(args) -> dict:
     from summarizer.inputs import clean_text
 
     s, load_s = load(args)
-    if s.loaded is None:
+    from summarizer.backends.transformers import TransformersBackend
+
+    if not isinstance(s.backend, TransformersBackend):  # the extractive selector: no generate() to loop over
         return phase_loop_extractive(args, s, load_s)
-    model, tok, settings = s.loaded.model, s.loaded.tokenizer, s.settings
+    model, tok, settings = s.backend.loaded.model, s.backend.tokenizer, s.settings
     eos = model.generation_config.eos_token_id
     not_text = {tok.pad_token_id, *(eos if isinstance(eos, list) else [eos])}
     rows = [json.loads(line) for line in Path(args.input).read_text(encoding="utf-8").splitlines()]
@@ -80,7 +82,8 @@ def phase_loop(args) -> dict:
             new = out[0, enc["input_ids"].shape[1]:].tolist()
             new_tokens.append(sum(t not in not_text for t in new))
             # The library's own post-processing (it drops a last bullet cut off at the token cap).
-            results[row["id"]] = s._bullets(tok.decode(new, skip_special_tokens=True), settings, new_tokens[-1])
+            results[row["id"]] = s.backend.bullets(tok.decode(new, skip_special_tokens=True), settings,
+                                                   new_tokens[-1])
     seconds = time.perf_counter() - t0
     return {"name": "loop", "seconds": seconds, "load_s": load_s, "results": results,
             "new_tokens": new_tokens, **peak_memory()}
@@ -95,7 +98,7 @@ def phase_loop_extractive(args, s, load_s: float) -> dict:
     results, words = {}, []
     t0 = time.perf_counter()
     for row in rows:
-        bullets = s.extractive.key_points(parse_report(clean_text(row["article"])).text, s.settings.bullets)
+        bullets = s.backend.model.key_points(parse_report(clean_text(row["article"])), s.settings.bullets)
         results[row["id"]] = bullets
         words.append(sum(len(b.split()) for b in bullets))
     return {"name": "loop", "seconds": time.perf_counter() - t0, "load_s": load_s, "results": results,
@@ -124,12 +127,14 @@ def padding_share(s, rows: list[dict], batch_size: int) -> float:
     from summarizer import parse_report
     from summarizer.batch import Item, plan_batches
 
-    if s.loaded is None:  # the extractive selector pads nothing
+    from summarizer.backends.transformers import TransformersBackend
+
+    if not isinstance(s.backend, TransformersBackend):  # the extractive selector pads nothing
         return 0.0
     items = [Item(r["id"], n, r["article"]) for n, r in enumerate(rows, 1)]
     real, padded = 0, 0
     for b in plan_batches(items, batch_size):
-        sizes = [len(s._prompt_ids(parse_report(it.text).text, s.settings.bullets)) for it in b]
+        sizes = [len(s.backend._prompt_ids(parse_report(it.text).text, s.settings.bullets)) for it in b]
         real += sum(sizes)
         padded += max(sizes) * len(sizes)
     return 1 - real / padded
@@ -139,12 +144,15 @@ def pick_articles(n: int, path: Path, model: str | None):
     from summarizer import Summarizer
 
     s = Summarizer.from_pretrained(model, device="cpu")
-    budget = s.chunk_budget(s.settings) if s.loaded else None  # the selector reads any length
+    from summarizer.backends.transformers import TransformersBackend
+
+    generator = isinstance(s.backend, TransformersBackend)
+    budget = s.backend.chunk_budget(s.settings) if generator else None  # the selector reads any length
     picked, skipped = [], 0
     with path.open(encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
-            if budget and s._count([row["article"]])[0] > budget:
+            if budget and s.backend.count([row["article"]])[0] > budget:
                 skipped += 1
                 continue
             picked.append({"id": row["id"], "article": row["article"]})
