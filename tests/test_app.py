@@ -250,19 +250,24 @@ def test_api_arguments_of_the_wrong_type_get_the_reason(client, kwargs, message)
     (["--max-chars", "-1"], "--max-chars must be from 1"),
     (["--device", "foo"], "unknown device"),
 ])
-def test_bad_start_up_flags_are_one_line_errors(args, message):
-    res = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True, timeout=120)
-    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+def test_bad_start_up_flags_are_one_line_errors(args, message, capsys):
+    from app import parse_args
+
+    with pytest.raises(SystemExit) as e:
+        parse_args(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and "Traceback" not in err, err
 
 
-def test_a_port_in_use_is_a_one_line_error():
+def test_a_port_in_use_is_a_one_line_error(capsys):
+    from app import parse_args
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        port = s.getsockname()[1]
-        res = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(port)], capture_output=True,
-                             text=True, timeout=120)
-    assert res.returncode == 2 and "is in use" in res.stderr and "Traceback" not in res.stderr, res.stderr
+        with pytest.raises(SystemExit) as e:
+            parse_args(["--port", str(s.getsockname()[1])])
+    assert e.value.code == 2 and "is in use" in capsys.readouterr().err
 
 
 def test_server_keeps_working_after_errors(client):

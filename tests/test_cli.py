@@ -86,7 +86,7 @@ def test_ctrl_c_at_any_moment_exits_130_without_traceback(module, args, tmp_path
     fifo = tmp_path / "fifo.jsonl"
     os.mkfifo(fifo)
     cmd = [sys.executable, "-m", module, *[str(fifo) if a == "FIFO" else a for a in args]]
-    for delay in (0.3, 3.0):  # during the imports, then later
+    for delay in (1.5, 4.0):  # during the heavy imports (torch, transformers), then later
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         time.sleep(delay)
