@@ -20,9 +20,10 @@ threshold. An unsupported number or name alone puts a bullet below the threshold
 
 On SummEval the summary mean of these scores correlates with expert consistency about as
 well as an NLI model (Spearman ~0.43), in tens of milliseconds per report. It is lexical:
-a faithful paraphrase scores lower than a copy, and a wrong statement made of source words
-in source order scores high. A language-model likelihood and MiniLM similarity were tried
-and made it worse (see the calibration script).
+a faithful paraphrase scores lower than a copy (heavily reworded bullets, such as human
+CNN highlights, are warned more often than not), and a wrong statement made of source words
+in source order scores high. A SmolLM2 likelihood ratio and MiniLM similarity were tried on
+the same data: weaker alone, no gain in combination, and seconds per report on a CPU.
 """
 
 from __future__ import annotations
