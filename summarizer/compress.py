@@ -366,7 +366,16 @@ class MiniLM:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self.w = load_file(str(folder / "model.safetensors"))
+        for name in list(self.w):  # stored as (out, in); products want (in, out), contiguous
+            if name.endswith(".weight") and self.w[name].ndim == 2 and name.startswith("encoder."):
+                self.w[name] = np.ascontiguousarray(self.w[name].T)
         self.layers, self.heads = layers, heads
+        self.blas = None
+        try:  # one BLAS thread: these products are small, and threads waiting on busy cores cost 5x
+            from threadpoolctl import ThreadpoolController
+            self.blas = ThreadpoolController()
+        except ImportError:
+            pass
 
     @classmethod
     def from_package(cls, package: str = MINILM_PACKAGE, layers: int = 6) -> "MiniLM":
@@ -384,7 +393,7 @@ class MiniLM:
             p = f"encoder.layer.{k}."
 
             def lin(x, name):  # as one 2-D product: numpy's stacked 3-D matmul is ~10x slower
-                y = x.reshape(-1, x.shape[-1]) @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                y = x.reshape(-1, x.shape[-1]) @ w[p + name + ".weight"] + w[p + name + ".bias"]
                 return y.reshape(b, n, -1)
 
             def split(x):
@@ -416,7 +425,11 @@ class MiniLM:
                 e = encs[i].ids[:n]
                 ids[r, :len(e)] = e
                 mask[r, :len(e)] = 1
-            h = self._encode(ids, mask)
+            if self.blas is not None:
+                with self.blas.limit(limits=1, user_api="blas"):
+                    h = self._encode(ids, mask)
+            else:
+                h = self._encode(ids, mask)
             for r, i in enumerate(idx):
                 words = encs[i].word_ids[:n]
                 vec = np.zeros((len(sentences[i]), h.shape[-1]), dtype=np.float32)
