@@ -145,16 +145,19 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
 
 
-def warnings_markdown(bullets: list[str], source: str) -> tuple[str, list[tuple[int, list[str]]]]:
-    """A visible warning per bullet whose numbers or names the source never mentions."""
-    if not bullets:
-        return "⚠️ The model returned no bullets for this text.", []
-    found = evidence.faithfulness_warnings(bullets, source)
-    lines = []
-    for i, missing in found:
-        items = ", ".join(f"“{_md_escape(m)}”" for m in missing)
-        lines.append(f"- ⚠️ **Bullet {i + 1}** mentions {items}, not found in the source: check it.")
-    return "\n".join(lines), found
+def warnings_markdown(summary) -> str:
+    """Each bullet's support score, and a visible warning on the ones below the calibrated
+    threshold, naming what the source does not back."""
+    if not summary.bullets:
+        notes = " ".join(summary.notes)
+        return f"⚠️ The model returned no bullets for this text. {_md_escape(notes)}".strip()
+    scores = " · ".join(f"Bullet {i}: {s.score:.2f}" for i, s in enumerate(summary.support, 1))
+    lines = [f"Support by the source (1 = said there): {scores}"]
+    for i, sup in enumerate(summary.support, 1):
+        if sup.warn:
+            items = ", ".join(f"“{_md_escape(m)}”" for m in sup.unsupported[:4]) or "its wording"
+            lines.append(f"- ⚠️ **Bullet {i}** (support {sup.score:.2f}): {items} not found in the source: check it.")
+    return "\n".join(lines)
 
 
 def stats_line(s) -> str:
@@ -305,19 +308,11 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
             cancelled.set()
 
         source = summary.source  # what the model read: the report without its own bullets
-        support = evidence.find_support(summary.bullets, source)
-        warn_md, warned = warnings_markdown(summary.bullets, source)
-        segments = evidence.highlight_segments(source, support)
-        payload = summary.to_dict() | {
-            "settings": settings.to_dict(),
-            "evidence": [{"bullet": b,
-                          "supporting_sentences": [source[a:e] for a, e in s.spans],
-                          "scores": s.scores,
-                          "not_in_source": dict(warned).get(i, [])}
-                         for i, (b, s) in enumerate(zip(summary.bullets, support))],
-        }
+        spans = [evidence.Support(i, sup.sentences) for i, sup in enumerate(summary.support)]
+        segments = evidence.highlight_segments(source, spans)
+        payload = summary.to_dict() | {"settings": settings.to_dict()}
         md_path, json_path = downloads.write(summary.markdown, payload)
-        yield summary.markdown, segments, warn_md, stats_line(summary), md_path, json_path
+        yield summary.markdown, segments, warnings_markdown(summary), stats_line(summary), md_path, json_path
 
     examples = []
     for p in sorted(EXAMPLES_DIR.glob("*")):

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--reference-field", help="reference column (default: highlights, summary or reference)")
     d.add_argument("--id-field", help="id column (default: id if present, else the line number)")
     d.add_argument("--limit", type=int, help="evaluate the first N rows only")
+    d.add_argument("--human-field", metavar="FIELD",
+                   help="human judgement per row (e.g. human_scores.bart.consistency): reported beside "
+                        "each system's mean support, as a Spearman correlation")
     d.add_argument("--skip-bad-rows", action="store_true",
                    help="leave out unreadable rows (counted in the report) instead of stopping")
     s = p.add_argument_group("systems")
@@ -192,7 +195,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 generation = {"baseline": s.spec}
         write_jsonl(d / PER_ARTICLE, rows)
         metrics = system_metrics(rows, data, s.name, source, model=model, generation=generation,
-                                 bootstrap=args.bootstrap, seed=args.seed, notes=notes)
+                                 bootstrap=args.bootstrap, seed=args.seed, notes=notes,
+                                 human_field=args.human_field)
         write_json(d / METRICS, metrics)
         results.append(metrics)
         for n in metrics["notes"]:

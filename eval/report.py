@@ -62,6 +62,10 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f}"
 
 
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
 def format_table(systems: list[dict[str, Any]]) -> str:
     """The printed table: F1 x 100 with 95% CIs, then proxies and lengths."""
     w = max([len("system")] + [len(s["system"]) for s in systems])
@@ -73,18 +77,21 @@ def format_table(systems: list[dict[str, Any]]) -> str:
         lines.append(f"{s['system']:<{w}}  {s['n']:>5}  {cells}".rstrip())
     lines.append("")
     head2 = (f"{'system':<{w}}  {'numbers in src %':>16}  {'names in src %':>14}  {'novel 2-grams %':>15}  "
-             f"{'words pred/ref':>14}  {'bullets pred/ref':>16}  {'empty pred/ref':>14}")
+             f"{'words pred/ref':>14}  {'bullets pred/ref':>16}  {'empty pred/ref':>14}  {'support':>7}  "
+             f"{'support~human':>13}")
     lines += [head2, "-" * len(head2)]
     for s in systems:
         f = s.get("faithfulness") or {}
         ln = s.get("lengths") or {}
+        sup = s.get("support") or {}
         get = lambda k: (f.get(k) or {}).get("mean")  # noqa: E731
         lines.append(
             f"{s['system']:<{w}}  {_pct(get('numbers_in_source')):>16}  {_pct(get('names_in_source')):>14}  "
             f"{_pct(get('novel_2gram')):>15}  "
             f"{ln.get('prediction_words', 0):>6.1f}/{ln.get('reference_words', 0):<7.1f}  "
             f"{ln.get('prediction_bullets', 0):>7.1f}/{ln.get('reference_bullets', 0):<8.1f}  "
-            f"{s['empty_predictions']:>6}/{s['empty_references']}")
+            f"{s['empty_predictions']:>6}/{s['empty_references']:<7}  {_num(sup.get('mean')):>7}  "
+            f"{_num((sup.get('human') or {}).get('spearman')):>13}")
     return "\n".join(lines)
 
 
@@ -121,6 +128,7 @@ def markdown_report(systems: list[dict[str, Any]], chart: str | None = None) -> 
     for s in systems:
         f = s.get("faithfulness") or {}
         ln = s.get("lengths") or {}
+        sup = s.get("support") or {}
         get = lambda k: (f.get(k) or {}).get("mean")  # noqa: E731
         novel = "/".join(_pct(get(f"novel_{n}gram")) for n in (1, 2, 3))
         out.append(f"| {s['system']} | {_pct(get('numbers_in_source'))} | {_pct(get('names_in_source'))} | "

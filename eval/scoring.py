@@ -14,7 +14,7 @@ from typing import Any
 
 from . import faithfulness, lengths
 from .data import EvalData, Example
-from .rouge import ROUGE_TYPES, VARIANT, aggregate, as_percent, score_all
+from .rouge import ROUGE_TYPES, VARIANT, aggregate, as_percent, score_all, sentence_lines
 
 
 def score_rows(examples: list[Example], predictions: list[str], system: str,
@@ -27,6 +27,7 @@ def score_rows(examples: list[Example], predictions: list[str], system: str,
                                "scores": as_percent(s)}
         if e.article is not None:
             row["faithfulness"] = faithfulness.article_proxies(pred, e.article)
+            row["support"] = _support(pred, e.article)
         row["lengths"] = lengths.article_lengths(pred, e.reference)
         if not pred.strip():
             row["empty_prediction"] = True
@@ -38,6 +39,39 @@ def score_rows(examples: list[Example], predictions: list[str], system: str,
     return rows
 
 
+def _support(prediction: str, article: str) -> float | None:
+    """Mean support of the prediction's bullets (sentences) by the article, as the UI scores them."""
+    from summarizer.support import score_bullets
+
+    bullets = sentence_lines(prediction)
+    return round(sum(s.score for s in score_bullets(bullets, article)) / len(bullets), 4) if bullets else None
+
+
+def support_metrics(rows: list[dict[str, Any]], data: EvalData, human_field: str | None) -> dict[str, Any] | None:
+    """A system's mean support and, when the data holds human scores, their Spearman correlation."""
+    have = [(r["support"], e) for r, e in zip(rows, data.examples) if r.get("support") is not None]
+    if not have:
+        return None
+    out: dict[str, Any] = {"mean": round(sum(v for v, _ in have) / len(have), 4), "n": len(have)}
+    if human_field:
+        from scipy.stats import spearmanr
+
+        from summarizer.records import get_field
+
+        pairs = []
+        for v, e in have:
+            try:
+                h = get_field(e.row, human_field)
+            except KeyError:
+                continue
+            if isinstance(h, (int, float)) and not isinstance(h, bool):
+                pairs.append((v, float(h)))
+        rho = spearmanr(*zip(*pairs)).statistic if len(pairs) > 2 else None
+        out["human"] = {"field": human_field, "n": len(pairs),
+                        "spearman": None if rho is None or rho != rho else round(float(rho), 4)}
+    return out
+
+
 def _version(pkg: str) -> str | None:
     try:
         return metadata.version(pkg)
@@ -47,7 +81,8 @@ def _version(pkg: str) -> str | None:
 
 def system_metrics(rows: list[dict[str, Any]], data: EvalData, system: str, source: str,
                    model: str | None = None, generation: dict[str, Any] | None = None,
-                   bootstrap: int = 1000, seed: int = 0, notes: list[str] | None = None) -> dict[str, Any]:
+                   bootstrap: int = 1000, seed: int = 0, notes: list[str] | None = None,
+                   human_field: str | None = None) -> dict[str, Any]:
     """metrics.json of one system: ROUGE with CIs, proxies, lengths, and how it was made."""
     rouge = aggregate([r["scores"] for r in rows], bootstrap=bootstrap, seed=seed)
     faith_rows = [r["faithfulness"] for r in rows if "faithfulness" in r]
@@ -71,6 +106,7 @@ def system_metrics(rows: list[dict[str, Any]], data: EvalData, system: str, sour
         "rouge_variant": VARIANT,
         "bootstrap": {"resamples": bootstrap, "seed": seed, "unit": "article", "interval": "percentile 95%"},
         "faithfulness": faithfulness.overall(faith_rows) if faith_rows else None,
+        "support": support_metrics(rows, data, human_field),
         "lengths": lengths.overall(r["lengths"] for r in rows),
         "empty_predictions": len(empty_pred),
         "empty_references": len(empty_ref),

@@ -36,8 +36,9 @@ from .settings import GenerationSettings
 if TYPE_CHECKING:
     from .pipeline import Summarizer, Summary
 
-COLUMNS = ["id", "line", "bullets", "markdown", "model", "chunks", "input_tokens", "output_tokens", "notes", "error"]
-LIST_COLUMNS = {"bullets", "notes"}
+COLUMNS = ["id", "line", "bullets", "markdown", "support", "warnings", "model", "chunks", "input_tokens",
+           "output_tokens", "notes", "error"]
+LIST_COLUMNS = {"bullets", "support", "warnings", "notes"}
 DEFAULT_WINDOW = {"local": 10_000, "ray": 100_000}
 ABORT_AFTER = 32  # this many articles failing to generate in a row means the job itself is broken
 GENERATION_FAILED = "generation failed"
@@ -103,6 +104,9 @@ def result_row(item: Item, model: str, summary: "Summary | None" = None, error: 
     return {"id": item.id, "line": item.line,
             "bullets": list(summary.bullets) if ok else [],
             "markdown": summary.markdown if ok else "",
+            "support": [s.score for s in summary.support] if ok else [],
+            "warnings": [f"bullet {i}: {', '.join(s.unsupported) or 'weakly supported'}"
+                         for i, s in enumerate(summary.support, 1) if s.warn] if ok else [],
             "model": model,
             "chunks": summary.chunks if ok else 0,
             "input_tokens": summary.input_tokens if ok else 0,

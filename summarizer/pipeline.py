@@ -1,8 +1,9 @@
 """Summarizer: load a model once, then report text -> Key Developments, for one text or many.
 
 The path of one text: clean and validate (`inputs.clean_text`) -> parse the report once
-(`reports.parse_report`) -> the backend drafts bullets -> a `Summary` that also carries the
-parsed report, so the UI's highlights and warnings read exactly what the model read.
+(`reports.parse_report`) -> the backend drafts bullets -> each bullet's support by the source
+(`support.score_bullets`) -> a `Summary` that also carries the parsed report, so the UI's
+highlights and warnings read exactly what the model read.
 A text that cannot be summarized (empty, too long, only its own bullets) gets a Summary with
 `error` set; the other texts of the batch go on.
 """
@@ -18,6 +19,7 @@ from .backends import Backend, OnText, Progress, load_backend
 from .inputs import InputError, clean_text
 from .reports import Report, parse_report
 from .settings import GenerationSettings
+from .support import BulletSupport, score_bullets
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why this text could not be summarized (then bullets is empty)
     runtime: str = ""  # how the model ran (device, dtype or compute type, engine)
+    support: list[BulletSupport] = field(default_factory=list)  # per bullet: score, warning, evidence
     report: Report | None = field(default=None, repr=False)  # what the model read
 
     @property
@@ -51,6 +54,8 @@ class Summary:
         d = asdict(self)
         d.pop("report")
         d["markdown"] = self.markdown
+        d["support"] = [{"score": s.score, "warn": s.warn, "unsupported": s.unsupported,
+                         "sentences": [self.source[a:b] for a, b in s.sentences]} for s in self.support]
         return d
 
 
@@ -114,7 +119,9 @@ class Summarizer:
         for r, d in zip(good, drafts):
             r.bullets, r.chunks, r.notes = d.bullets, d.chunks, d.notes
             r.input_tokens, r.output_tokens = d.input_tokens, d.output_tokens
-            if not d.bullets:
+            if d.bullets:
+                r.support = score_bullets(d.bullets, r.source)
+            else:
                 r.notes.append(_why_empty(r.report))
         elapsed = time.perf_counter() - t0
         for r in results:  # a batch shares its wall time; each result reports its share

@@ -107,7 +107,7 @@ def test_summarize_endpoint_matches_the_library(client, tiny_seq2seq):
     assert Path(md_file).read_text(encoding="utf-8") == direct.markdown
     data = json.loads(Path(json_file).read_text(encoding="utf-8"))
     assert data["bullets"] == direct.bullets and data["settings"]["length"] == "short"
-    assert [e["bullet"] for e in data["evidence"]] == direct.bullets
+    assert [s["score"] for s in data["support"]] == [s.score for s in direct.support]
 
     # The highlighted source is the text the model read, each bullet's best sentences labelled.
     source = parse_report(clean_text(SHORT_REPORT)).text
@@ -116,10 +116,10 @@ def test_summarize_endpoint_matches_the_library(client, tiny_seq2seq):
         if h["class_or_confidence"]:
             assert h["class_or_confidence"].startswith("Bullet")
 
-    # Every warning names a real bullet and something that is indeed missing from the source.
-    for i, b in enumerate(direct.bullets):
-        missing = unsupported_facts(b, source)
-        assert (f"Bullet {i + 1}**" in warnings) == bool(missing)
+    # Every bullet's score is shown; warnings are exactly the bullets below the threshold.
+    for i, sup in enumerate(direct.support, 1):
+        assert f"Bullet {i}: {sup.score:.2f}" in warnings
+        assert (f"**Bullet {i}**" in warnings) == sup.warn
 
 
 def test_default_extractive_model_bullets_are_backed_by_the_source(client, example_reports):

@@ -58,7 +58,7 @@ def read_table(path: Path) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
-        for k in ("bullets", "notes"):
+        for k in ("bullets", "support", "warnings", "notes"):
             r[k] = json.loads(r[k])
         for k in ("line", "chunks", "input_tokens", "output_tokens"):
             r[k] = int(r[k])

@@ -33,7 +33,7 @@ def test_stdin_and_markdown(capsys, monkeypatch, example_reports):
     text = example_reports["clinic_vaccines.txt"]
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     assert main(["summarize", "-", "--format", "md"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln]
     assert lines[0] == "## Key Developments" and len(lines) >= 3
     body = " ".join(text.split())
     for line in lines[1:]:
