@@ -253,19 +253,22 @@ def train(args: CompressorArgs) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = parse_args(argv)
-    for f in args.train:
-        if not Path(f).exists():
-            print(f"error: file not found: {f}", file=sys.stderr)
-            return 2
-    try:
-        metrics = train(args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps({k: metrics[k] for k in ("train_pairs", "heldout_pairs", "chosen_threshold")}))
-    return 0
+    from summarizer.cli import run_main
+    from summarizer.inputs import InputError
+
+    def command() -> int:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        args = parse_args(argv)
+        for f in args.train:
+            if not Path(f).exists():
+                raise InputError(f"file not found: {f}")
+        try:
+            metrics = train(args)
+        except ValueError as e:  # bad data or options: a usage error, one line
+            raise InputError(str(e)) from None
+        print(json.dumps({k: metrics[k] for k in ("train_pairs", "heldout_pairs", "chosen_threshold")}))
+        return 0
+    return run_main(command)
 
 
 if __name__ == "__main__":

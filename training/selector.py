@@ -277,19 +277,22 @@ def _merge_compressor(folder: Path, metrics: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = parse_args(argv)
-    for f in args.train + [v.partition(":")[0] for v in args.validate]:
-        if not Path(f).exists():
-            print(f"error: file not found: {f}", file=sys.stderr)
-            return 2
-    try:
-        metrics = train(args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(metrics.get("holdout", {}).get("mean")))
-    return 0
+    from summarizer.cli import run_main
+    from summarizer.inputs import InputError
+
+    def command() -> int:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        args = parse_args(argv)
+        for f in args.train + [v.partition(":")[0] for v in args.validate]:
+            if not Path(f).exists():
+                raise InputError(f"file not found: {f}")
+        try:
+            metrics = train(args)
+        except ValueError as e:  # bad data or options: a usage error, one line
+            raise InputError(str(e)) from None
+        print(json.dumps(metrics.get("holdout", {}).get("mean")))
+        return 0
+    return run_main(command)
 
 
 if __name__ == "__main__":
