@@ -83,6 +83,12 @@ def run_case(name: str, cmd: list[str], ref_cmd: list[str], out: Path, ref_out: 
     result = {"job": name, "rows": len(rows), "unique_ids": len(set(ids)), "complete_lines": whole,
               "identical": comparable(rows) == comparable(ref_rows), "exit": final.returncode,
               "kills": moments, "reference_s": round(reference, 1)}
+    if not result["identical"]:
+        a, b = comparable(rows), comparable(ref_rows)
+        first = next((k for k in b if a.get(k) != b[k]), None)
+        if first is not None:
+            result["first_difference"] = {"id": first, "fields": sorted(
+                f for f in b[first] if (a.get(first) or {}).get(f) != b[first][f])}
     result["ok"] = (result["rows"] == result["unique_ids"] == n and whole and result["identical"]
                     and final.returncode == 0)
     print(json.dumps(result), file=sys.stderr)

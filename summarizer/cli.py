@@ -119,7 +119,8 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         out = result.text
     else:
         out = result.markdown
-    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    if result.bullets or args.format == "json":  # no empty heading for nothing; the reason goes to stderr
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK if result.bullets else EXIT_FAIL

@@ -42,12 +42,16 @@ def test_stdin_and_markdown(capsys, monkeypatch, example_reports):
         assert " ".join(words[:3]) in body  # its opening words come from the report
 
 
-def test_no_bullets_is_a_failure_with_a_reason(capsys, monkeypatch):
+@pytest.mark.parametrize("text, reason", [
+    ("。！？ … 🙂🙂 —— 1234", "no words to summarize"),
+    ("今天北京下了一场大雨，许多道路被淹没。市政府宣布启动紧急应对措施，并派出救援人员。", "without spaces between words"),
+])
+def test_no_bullets_is_a_failure_with_a_reason(capsys, monkeypatch, text, reason):
     import io
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("。！？ … 🙂🙂 —— 1234".encode())))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     assert main(["summarize", "-"]) == 1
-    err = capsys.readouterr().err
-    assert "no bullets" in err
+    out, err = capsys.readouterr()
+    assert "no bullets" in err and reason in err and out == ""
 
 
 @pytest.mark.parametrize("args,stdin,msg", [
