@@ -129,6 +129,9 @@ DETERMINERS = _W("a an the his her their its our")
 VERBISH = _W("that who which whose is are was were be been has have had will would can could should may might must "
              "said says do does did")
 
+DANGLING = _W("and or but nor the a an of to for with from in on at by than as into onto between his her their its "
+              "our my your this that these those")
+
 SPAN_KINDS = ("paren", "dash", "inner", "lead", "connective", "tail", "attribution", "time", "pp_tail", "adverb")
 
 
@@ -195,7 +198,9 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     spans: list[Span] = []
 
     def add(a: int, b: int, kind: str) -> None:
-        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b):
+        # never leave a dangling function word ("fell 12ft and ." or "the ,") in front of the gap
+        dangles = a > 0 and low[a - 1] in DANGLING and (b >= n or not toks[b].is_word)
+        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b) and not dangles:
             spans.append(Span(a, b, kind))
 
     # asides in brackets and dashes

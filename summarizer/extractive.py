@@ -28,6 +28,7 @@ import numpy as np
 
 from .chunking import split_sentences
 from .compress import HEAD_NAME, DeletionModel, MissingEncoder, clean
+from .facts import extract as extract_facts
 from .reports import Report, parse_report
 
 CONFIG_NAME = "extractive.json"
@@ -121,8 +122,6 @@ def overlap(a: str, b: str) -> float:
 
 # ---- features --------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"\d")
-_CAPWORD = re.compile(r"(?<=\s)[A-Z][a-z]+")
 _QUOTE = re.compile(r"[\"“”]|``|''|(?:^|\s)'(?=\w)")
 _FIRST_PERSON = re.compile(r"\b(?:I|we|my|our|me|us)\b")
 _PRONOUN_START = re.compile(r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their)\b")
@@ -165,6 +164,7 @@ def sentence_features(title: str, sentences: Sequence[str], cleaned: Sequence[st
     for i, (s, c, ws) in enumerate(zip(sentences, cleaned, words)):
         nw = max(1, len(c.split()))
         wset = set(ws)
+        kinds = Counter(f.kind for f in extract_facts(c))
         rows.append([
             1.0 / (i + 1), math.log1p(i), i / max(1, n - 1), float(i == 0), float(i == 1), float(i == 2),
             math.log1p(n), math.log(nw), float(nw < 8), float(nw > 45),
@@ -172,7 +172,7 @@ def sentence_features(title: str, sentences: Sequence[str], cleaned: Sequence[st
             len(wset & anchor) / max(1, len(wset)) if (title or i > 0) else 1.0,
             len(wset & lead) / max(1, len(wset)) if i >= 2 else 1.0,
             sum(tf[w] for w in ws) / (top * max(1, len(ws))),
-            min(5, len(_NUMBER.findall(c))) / 5, min(10, len(_CAPWORD.findall(" " + c))) / 10,
+            min(5, kinds["number"]) / 5, min(5, kinds["name"]) / 5,
             float(bool(_QUOTE.search(s))), float(bool(_FIRST_PERSON.search(s))),
             float(bool(_PRONOUN_START.match(c))), float(s.rstrip().endswith("?")),
             nw / max(1, len(s.split())), float(bool(c) and worth(c)),
