@@ -174,3 +174,13 @@ def test_unicode_sentences_tile():
 @given(st.text(min_size=1, max_size=200), st.integers(4, 40))
 def test_chunker_properties_any_unicode(any_tok, text, budget):
     check_chunks(text, chunk_text(text, any_tok, budget), any_tok, budget)
+
+
+@pytest.mark.slow  # the fuzz run: 10,000 random texts (minutes)
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(min_size=1, max_size=300), st.lists(words, max_size=200).map(" ".join)),
+       st.integers(4, 60))
+def test_chunker_fuzz_10k(tok, text, budget):
+    chunks = chunk_text(text, tok, budget)
+    assert "".join(chunks) == text and all(chunks)
+    assert all(n <= budget for n in token_counter(tok)(chunks))
