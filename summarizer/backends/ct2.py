@@ -156,17 +156,6 @@ class CT2Backend(Generator):
     def beams(self, settings: "GenerationSettings") -> int:
         return settings.generate_kwargs(self.generation_config)["num_beams"]
 
-    def chunk_budget(self, settings: "GenerationSettings") -> int:
-        limit = self.input_limit()
-        if self.family == "causal":
-            limit = limit - len(self._prompt_ids("", settings.bullets)) - settings.token_range()[1]
-        else:
-            limit -= 2  # special tokens
-            limit -= self.count([prompts.seq2seq_source("", self.model_type)])[0]
-        if settings.max_input_tokens is not None:
-            limit = min(limit, settings.max_input_tokens)
-        return max(16, limit)
-
     def _prompt_ids(self, text: str, n_bullets: int) -> list[int]:
         return self.input_ids([text], n_bullets)[0] if self.family == "causal" else []
 

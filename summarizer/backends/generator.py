@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .. import keypoints
+from .. import keypoints, prompts
 from ..chunking import chunk_text, token_counter
 from .base import Backend, Draft, OnText, Progress
 
@@ -32,9 +32,28 @@ class Generator(Backend):
                  on_text: OnText | None = None) -> tuple[list[str], list[int]]:
         """One batched call: raw output texts and their new-token counts."""
 
+    family: str  # "seq2seq" or "causal"
+    model_type: str  # the config's model_type (T5 models get their task prefix)
+
     @abstractmethod
+    def input_limit(self) -> int:
+        """Most tokens the model reads at once."""
+
+    @abstractmethod
+    def _prompt_ids(self, text: str, n_bullets: int) -> list[int]:
+        """The chat prompt's ids around `text` (decoder-only models)."""
+
     def chunk_budget(self, settings: "GenerationSettings") -> int:
-        """Tokens of report text one call may read."""
+        """Tokens of report text one call may read: the model's limit minus prompt and answer room."""
+        limit = self.input_limit()
+        if self.family == "causal":
+            limit = limit - len(self._prompt_ids("", settings.bullets)) - settings.token_range()[1]
+        else:
+            limit -= 2  # special tokens
+            limit -= self.count([prompts.seq2seq_source("", self.model_type)])[0]
+        if settings.max_input_tokens is not None:
+            limit = min(limit, settings.max_input_tokens)
+        return max(16, limit)
 
     def count(self, texts: Sequence[str]) -> list[int]:
         return token_counter(self.tokenizer)(texts)

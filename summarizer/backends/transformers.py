@@ -34,6 +34,7 @@ class TransformersBackend(Generator):
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
+        self.family, self.model_type = loaded.family, loaded.model_type
         self.by_sentence = loaded.family == "seq2seq"
 
     def describe(self) -> str:
@@ -43,18 +44,8 @@ class TransformersBackend(Generator):
     def beams(self, settings: "GenerationSettings") -> int:
         return settings.generate_kwargs(self.loaded.model.generation_config)["num_beams"]
 
-    def chunk_budget(self, settings: "GenerationSettings") -> int:
-        lm = self.loaded
-        limit = lm.input_limit()
-        if lm.family == "causal":
-            overhead = len(self._prompt_ids("", settings.bullets))
-            limit = limit - overhead - settings.token_range()[1]
-        else:
-            limit -= 2  # special tokens
-            limit -= self.count([prompts.seq2seq_source("", lm.model_type)])[0]
-        if settings.max_input_tokens is not None:
-            limit = min(limit, settings.max_input_tokens)
-        return max(16, limit)
+    def input_limit(self) -> int:
+        return self.loaded.input_limit()
 
     def _prompt_ids(self, text: str, n_bullets: int) -> list[int]:
         prompt = self.tokenizer.apply_chat_template(prompts.chat_messages(text, n_bullets), tokenize=False,
