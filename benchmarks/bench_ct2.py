@@ -40,6 +40,14 @@ BART_VOCAB = 50265
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. On Linux from VmHWM: ru_maxrss starts at the parent's RSS at fork
+    (exec keeps the larger), which would charge every child with the parent's random BART."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return round(rss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 

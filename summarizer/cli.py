@@ -38,6 +38,10 @@ def run_main(command: Callable[[], int]) -> int:
             return EXIT_USAGE
     except KeyboardInterrupt:  # also during the imports, which take seconds
         print("interrupted", file=sys.stderr)
+        # When Ctrl-C lands inside code an import runs through a string exec (dataclasses, namedtuple
+        # do that), CPython flags it as unhandled even though we caught it, and `python -m` then kills
+        # itself with SIGINT (exit -2, not 130). Any later string exec clears that flag.
+        exec("None")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head`: the reader left; nothing to report
         sys.stderr.close()
