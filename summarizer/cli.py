@@ -91,9 +91,12 @@ def check_device_args(args: argparse.Namespace) -> None:
     """Refuse an impossible --device/--dtype before reading data or loading a model."""
     from .models import resolve_device, resolve_dtype
 
-    if args.engine == "ct2":
-        return  # CTranslate2 has its own compute types; its backend checks them
-    resolve_dtype(args.dtype, resolve_device(args.device))
+    dev = resolve_device(args.device)
+    if args.engine == "ct2":  # CTranslate2 has its own compute types (int8, float16, ...)
+        from .backends.ct2 import compute_type
+        compute_type(args.dtype, dev.type)
+    else:
+        resolve_dtype(args.dtype, dev)
 
 
 # ---- summarize -------------------------------------------------------------------------------

@@ -197,6 +197,22 @@ def test_int8_converts_apart_and_still_writes(lively_model):
     assert all(counts) and all(isinstance(t, str) for t in texts_out)
 
 
+def test_every_entry_point_takes_ct2_compute_types(lively_model, tmp_path, capsys):
+    """int8 is no torch dtype: the pipeline and the CLI must not check it as one."""
+    from summarizer.cli import main
+
+    s = Summarizer.from_pretrained(str(lively_model), device="cpu", dtype="int8", engine="ct2")
+    assert s.backend.describe().endswith("(int8, ctranslate2)")
+    text = tmp_path / "a.txt"
+    text.write_text(ARTICLES[0])
+    assert main(["summarize", str(text), "--model", str(lively_model), "--engine", "ct2", "--dtype", "int8",
+                 "--max-new-tokens", "8", "--format", "json"]) in (0, 1)  # 1: a random model may say nothing
+    assert '"runtime"' in capsys.readouterr().out
+    assert main(["summarize", str(text), "--model", str(lively_model), "--engine", "ct2", "--dtype", "int3"]) == 2
+    err = capsys.readouterr().err
+    assert "int3" in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("dtype", ["int3", "float64", "float16"])
 def test_bad_compute_type_is_one_line(lively_model, dtype):
     with pytest.raises(ModelLoadError) as e:

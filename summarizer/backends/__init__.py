@@ -26,7 +26,12 @@ def load_backend(name: str | None = None, device: str = "auto", dtype: str = "au
 
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    resolve_dtype(dtype, resolve_device(device))  # refuse an impossible device or dtype before loading
+    dev = resolve_device(device)  # refuse an impossible device or dtype before loading
+    if engine == "transformers":
+        resolve_dtype(dtype, dev)
+    else:
+        from .ct2 import compute_type
+        compute_type(dtype, dev.type)
     path, display = resolve_model(name)
     if is_extractive(path):
         from .extractive import ExtractiveBackend
