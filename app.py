@@ -35,6 +35,8 @@ import gradio as gr
 
 from summarizer import (GenerationSettings, InputError, ModelLoadError, SettingsError, Summarizer,
                         evidence, keypoints, parse_report)
+from summarizer.backends import ENGINES
+from summarizer.cli import check_device_args
 from summarizer.inputs import read_path
 from summarizer.pipeline import read_report
 from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
@@ -54,6 +56,8 @@ class AppConfig:
     model: str = DEFAULT_MODEL  # the model selected when the page opens
     models_dir: Path = field(default_factory=lambda: ROOT / "models")
     device: str = "auto"
+    engine: str = "transformers"  # or "ct2" (CTranslate2) for the generative models
+    dtype: str = "auto"  # torch dtype, or a CTranslate2 compute type with engine ct2
     cache_size: int = 2  # models kept loaded at once
     concurrency: int = 1  # summaries generated at once; one already uses every CPU core
     queue_size: int = 100  # waiting requests beyond this are turned away
@@ -66,8 +70,8 @@ class ModelCache:
     """Loaded summarizers by name; the least recently used is dropped when full, so
     trying many models does not grow memory without end."""
 
-    def __init__(self, size: int = 2, device: str = "auto"):
-        self.size, self.device = max(1, size), device
+    def __init__(self, size: int = 2, device: str = "auto", engine: str = "transformers", dtype: str = "auto"):
+        self.size, self.device, self.engine, self.dtype = max(1, size), device, engine, dtype
         self._items: OrderedDict[str, Summarizer] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -76,7 +80,8 @@ class ModelCache:
             if name in self._items:
                 self._items.move_to_end(name)
                 return self._items[name]
-            summ = Summarizer.from_pretrained(None if name == DEFAULT_MODEL else name, device=self.device)
+            summ = Summarizer.from_pretrained(None if name == DEFAULT_MODEL else name, device=self.device,
+                                              dtype=self.dtype, engine=self.engine)
             self._items[name] = summ
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
@@ -195,7 +200,7 @@ class Downloads:
 
 # ---- the app --------------------------------------------------------------------------------
 def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
-    cache = cache or ModelCache(cfg.cache_size, cfg.device)
+    cache = cache or ModelCache(cfg.cache_size, cfg.device, cfg.engine, cfg.dtype)
     downloads = Downloads()
     choices = model_choices(cfg)
 
@@ -388,6 +393,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", action="store_true", help="also create a public gradio.live link")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--engine", choices=ENGINES, default="transformers",
+                   help="how generative models run: transformers, or ct2 (CTranslate2, faster on CPU and GPU)")
+    p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16; with --engine ct2 also int8")
     p.add_argument("--concurrency", type=int, default=1, help="summaries generated at once (default 1)")
     p.add_argument("--cache-size", type=int, default=2, help="models kept in memory (default 2)")
     p.add_argument("--max-chars", type=int, default=UI_MAX_CHARS, help="longest input accepted, in characters")
@@ -399,8 +407,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not low <= value <= high:
             p.error(f"{flag} must be from {low} to {high}, got {value}")
     try:
-        from summarizer.models import resolve_device
-        resolve_device(args.device)
+        check_device_args(args)
     except ModelLoadError as e:
         p.error(str(e))
     if not args.share and not _port_free(args.host, args.port):
@@ -425,7 +432,8 @@ def main(argv: list[str] | None = None) -> None:
     model = args.model
     if model != DEFAULT_MODEL and os.path.exists(os.path.expanduser(model)):
         model = str(Path(model).expanduser().resolve())
-    cfg = AppConfig(model=model, models_dir=args.models_dir, device=args.device, cache_size=args.cache_size,
+    cfg = AppConfig(model=model, models_dir=args.models_dir, device=args.device, engine=args.engine,
+                    dtype=args.dtype, cache_size=args.cache_size,
                     concurrency=args.concurrency, max_chars=args.max_chars, allow_hub_models=args.allow_hub_models)
     demo = build_app(cfg)
     try:  # load the start-up model now, so the first visitor does not wait for it

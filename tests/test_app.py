@@ -122,6 +122,19 @@ def test_summarize_endpoint_matches_the_library(client, tiny_seq2seq):
         assert (f"**Bullet {i}**" in warnings) == sup.warn
 
 
+def test_engine_ct2_serves_the_same_bullets(client, tiny_seq2seq, models_dir, tmp_path):
+    """`app.py --engine ct2`: the same model through CTranslate2 float32 writes what transformers
+    writes (greedy), and the stats line says which engine ran."""
+    from gradio_client import Client
+
+    md, *_, stats, _, _ = client.predict(SHORT_REPORT, api_name="/summarize", length="short", beams=1)
+    with running_app(tiny_seq2seq, models_dir, tmp_path / "app.log", "--engine", "ct2", "--dtype", "float32") as url:
+        md_ct2, *_, stats_ct2, _, _ = Client(url, verbose=False).predict(SHORT_REPORT, api_name="/summarize",
+                                                                        length="short", beams=1)
+    assert bullets_of(md_ct2) == bullets_of(md) and bullets_of(md)
+    assert "ctranslate2" in stats_ct2 and "ctranslate2" not in stats
+
+
 def test_default_extractive_model_bullets_are_backed_by_the_source(client, example_reports):
     from summarizer.models import EXTRACTIVE_CONFIG, EXTRACTIVE_DIR
 
@@ -249,6 +262,8 @@ def test_api_arguments_of_the_wrong_type_get_the_reason(client, kwargs, message)
     (["--port", "70000"], "--port must be from 1 to 65535"),
     (["--max-chars", "-1"], "--max-chars must be from 1"),
     (["--device", "foo"], "unknown device"),
+    (["--engine", "ct2", "--dtype", "int3"], "unknown compute type"),
+    (["--dtype", "int8"], "unknown dtype"),  # int8 is for --engine ct2 only
 ])
 def test_bad_start_up_flags_are_one_line_errors(args, message, capsys):
     from app import parse_args
