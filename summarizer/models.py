@@ -219,13 +219,25 @@ def default_model_dir() -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    tmp = target.with_name(target.name + ".tmp")
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if target.exists():
-        import shutil
-        shutil.rmtree(target)
-    tmp.rename(target)  # atomic: a killed conversion leaves no half-written model
+    # A folder of its own, renamed into place: a killed conversion leaves no half-written model,
+    # and two processes converting at once (two batch jobs on a fresh machine) do not collide.
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        if target.exists() and not (target / "model.safetensors").exists():
+            shutil.rmtree(target, ignore_errors=True)  # an old layout or a broken folder
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished the same conversion first
+            if not (target / "model.safetensors").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

