@@ -48,5 +48,6 @@ def format_target(bullets: list[str], model_type: str, family: str) -> str:
         return "\n".join(f"- {b}" for b in items)
     sep = bullet_separator(model_type, family)
     if sep == " ":  # sentence boundaries are the only separator left: make sure each bullet ends one
-        items = [b if b[-1] in ".!?" else f"{b}." for b in items]
+        # a closing quote or bracket may follow the stop: 'He said "it is over."' needs none
+        items = [b if b.rstrip("\"'”’)]")[-1:] in (".", "!", "?") else f"{b}." for b in items]
     return sep.join(items)

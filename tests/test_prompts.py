@@ -70,6 +70,12 @@ def test_format_target_per_family():
         "The council approved the bridge. Work starts in May. Cost: $62 million!")
 
 
+def test_t5_target_adds_no_stop_after_a_closing_quote_or_bracket():
+    bullets = ['The mayor said "it is over."', "Fares rise (by 5%.)", "Work starts \"soon\""]
+    assert prompts.format_target(bullets, T5, "seq2seq") == (
+        'The mayor said "it is over." Fares rise (by 5%.) Work starts "soon".')
+
+
 def test_format_target_of_no_bullets_is_empty():
     for model_type, family in [("llama", "causal"), (BART, "seq2seq"), (T5, "seq2seq")]:
         assert prompts.format_target(["", "  "], model_type, family) == ""
