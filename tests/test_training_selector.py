@@ -72,3 +72,28 @@ def test_trainers_import_no_torch():
     code = "import sys, training.selector, training.compressor, summarizer.extractive; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_ensemble_of_nets_is_stored_as_one_net_with_their_mean_logit():
+    """The planner averages E nets' logits; stored as one wider net, it must score exactly that."""
+    from sklearn.neural_network import MLPClassifier
+
+    from summarizer.extractive import FEATURES, ExtractiveConfig
+    from training.selector import Prepared, fit
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, len(FEATURES))).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 3] - x[:, 7] > 0).astype(np.float32)
+    mean, scale, layers = fit([Prepared(None, [], x, y)], hidden=8, ensemble=3)
+    model = ExtractiveModel(ExtractiveConfig(list(FEATURES), mean, scale, layers))
+    assert np.asarray(layers[0]["weight"]).shape == (24, len(FEATURES))
+
+    z = (x - np.asarray(mean)) / np.asarray(scale)
+    logits = [MLPClassifier((8,), alpha=1e-2, max_iter=500, early_stopping=True, random_state=seed)
+              .fit(z, y).predict_proba(z)[:, 1] for seed in range(3)]
+    probs = np.asarray(logits, dtype=np.float64)
+    sure = ((probs > 1e-9) & (probs < 1 - 1e-9)).all(0)  # where the logit survives float rounding
+    expected = np.mean(np.log(probs[:, sure] / (1 - probs[:, sure])), axis=0)
+    assert sure.mean() > 0.9
+    np.testing.assert_allclose(model.scores(x)[sure], expected, atol=1e-3)
+    assert ((model.scores(x) > 0) == (y > 0)).mean() > 0.9  # and it learned the rule

@@ -112,16 +112,34 @@ def prepare(docs: list[Doc], labels: bool = True) -> list[Prepared]:
     return out
 
 
-def fit(prepared: list[Prepared], c: float = 1.0) -> tuple[list[float], list[float], list[dict]]:
-    """Standardise the features and fit a logistic regression: (mean, scale, layers) for ExtractiveConfig."""
-    from sklearn.linear_model import LogisticRegression
+def fit(prepared: list[Prepared], c: float = 1.0, hidden: int = 0,
+        ensemble: int = 1) -> tuple[list[float], list[float], list[dict]]:
+    """Standardise the features and fit the scorer: (mean, scale, layers) for ExtractiveConfig.
 
+    hidden = 0: a logistic regression. Otherwise `ensemble` one-hidden-layer nets of `hidden`
+    ReLU units (seeds 0..E-1) whose logits are averaged. That average is itself one net with
+    E x hidden units, so it is stored and run like any other; one net alone varies with its seed
+    by about as much as it gains over the regression (5-fold CV on the CNN rows)."""
     x = np.concatenate([p.x for p in prepared])
     y = np.concatenate([p.y for p in prepared])
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-6] = 1.0
-    m = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
-    layers = [{"weight": np.round(m.coef_, 6).tolist(), "bias": np.round(m.intercept_, 6).tolist()}]
+    z = (x - mean) / scale
+    if not hidden:
+        from sklearn.linear_model import LogisticRegression
+
+        m = LogisticRegression(C=c, max_iter=2000).fit(z, y)
+        layers = [{"weight": np.round(m.coef_, 6).tolist(), "bias": np.round(m.intercept_, 6).tolist()}]
+        return mean.round(6).tolist(), scale.round(6).tolist(), layers
+    from sklearn.neural_network import MLPClassifier
+
+    nets = [MLPClassifier((hidden,), alpha=1e-2, max_iter=500, early_stopping=True, random_state=seed).fit(z, y)
+            for seed in range(ensemble)]
+    w1 = np.concatenate([n.coefs_[0].T for n in nets])
+    b1 = np.concatenate([n.intercepts_[0] for n in nets])
+    w2 = np.concatenate([n.coefs_[1].T for n in nets], axis=1) / ensemble
+    b2 = np.mean([n.intercepts_[1] for n in nets], axis=0)
+    layers = [{"weight": np.round(w, 6).tolist(), "bias": np.round(b, 6).tolist()} for w, b in ((w1, b1), (w2, b2))]
     return mean.round(6).tolist(), scale.round(6).tolist(), layers
 
 
@@ -170,6 +188,8 @@ class SelectorArgs:
     output_dir: str
     holdout: int = 100
     c: float = 1.0
+    hidden: int = 32  # 0: logistic regression
+    ensemble: int = 5
     bullets: int = 3
     words_grid: tuple[int, ...] = (0, 45, 55, 65)
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
@@ -184,7 +204,9 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
                    help="JSONL files of article + highlights/summary; the first one's last --holdout rows are held out")
     p.add_argument("--output-dir", required=True)
     p.add_argument("--holdout", type=int, default=100)
-    p.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    p.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength of the regression")
+    p.add_argument("--hidden", type=int, default=32, help="hidden units of each scorer net (0: logistic regression)")
+    p.add_argument("--ensemble", type=int, default=5, help="scorer nets averaged (default 5)")
     p.add_argument("--bullets", type=int, default=3, help="bullets when the caller asks for no number")
     p.add_argument("--words-grid", default="0,45,55,65", help="word budgets to try on the held-out rows (0: none)")
     p.add_argument("--thresholds", default="", help="deletion thresholds to try (default: the compressor's own)")
@@ -201,8 +223,10 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
         p.error("--words-grid and --thresholds are comma-separated numbers")
     if a.holdout < 0 or a.bullets < 1:
         p.error("--holdout must be 0 or more and --bullets 1 or more")
-    return SelectorArgs(a.train, a.output_dir, a.holdout, a.c, a.bullets, grid or (0,), thresholds, a.redundancy,
-                        a.validate, a.name)
+    if a.hidden < 0 or a.ensemble < 1:
+        p.error("--hidden must be 0 or more and --ensemble 1 or more")
+    return SelectorArgs(a.train, a.output_dir, a.holdout, a.c, a.hidden, a.ensemble, a.bullets, grid or (0,),
+                        thresholds, a.redundancy, a.validate, a.name)
 
 
 def fmt(row) -> str:
@@ -216,7 +240,7 @@ def train(args: SelectorArgs) -> dict:
     for extra in args.train[1:]:
         train_docs += read_docs(extra)
     log.info("%d training documents, %d held out", len(train_docs), len(held))
-    mean, scale, layers = fit(prepare(train_docs), args.c)
+    mean, scale, layers = fit(prepare(train_docs), args.c, args.hidden, args.ensemble)
     config = ExtractiveConfig(features=list(FEATURES), mean=mean, scale=scale, layers=layers, bullets=args.bullets,
                               redundancy=args.redundancy, name=args.name)
     out = Path(args.output_dir)
