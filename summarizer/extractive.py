@@ -86,6 +86,12 @@ _FRAGMENT = re.compile(
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
     r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
+# A photo caption: a named subject in the present tense of a pose or gesture ("President Bush
+# pauses Tuesday during a news conference", "Isaac Arellano holds a candle"); news is past tense.
+_CAPTION = re.compile(
+    r"^(?:[A-Z][\w.'’-]*\s+){1,5}(?:pauses|holds|speaks|waves|smiles|looks|stands|walks|sits|arrives|attends|"
+    r"gestures|listens|poses|talks|leaves|reacts|greets|celebrates|prays|sings|shows|wears|watches|rides|"
+    r"kneels|hugs|carries|cries|laughs|points|addresses)\b(?!.*\b(?:said|says|told)\b)")
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
 highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
 implications signal signals signify complex complexities ongoing evolving shifting amidst intricate""".split())
@@ -95,10 +101,32 @@ def worth(sentence: str) -> bool:
     """Could this sentence be a bullet? Not a fragment (too short, no lower-case words), a
     tweet, link, byline or caption, nor commentary that names no fact."""
     words = sentence.split()
-    if len(words) < 6 or sum(w[:1].islower() for w in words) < 3 or _FRAGMENT.search(sentence):
+    if (len(words) < 6 or sum(w[:1].islower() for w in words) < 3 or _FRAGMENT.search(sentence)
+            or _CAPTION.search(sentence)):
         return False
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
     return sum(w in _COMMENTARY for w in lower) < 2 or bool(re.search(r"\d", sentence))
+
+
+_OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[]))\"(?=\S)")
+_CLOSE = re.compile(r"”|''|(?<=\S)\"(?=[\s.,;:!?)\]]|$)")
+
+
+def half_quoted(sentences: Sequence[str]) -> list[bool]:
+    """Which sentences hold only part of a quotation: one that opens a quote it does not close,
+    or that starts inside a quote an earlier sentence opened ("And there's cars on fire.").
+    Such a piece has no speaker of its own, so it cannot be a bullet."""
+    out, inside, run = [], False, 0
+    for i, s in enumerate(sentences):
+        began_inside = inside
+        for m in sorted([(m.start(), 1) for m in _OPEN.finditer(s)] + [(m.start(), -1) for m in _CLOSE.finditer(s)]):
+            inside = m[1] > 0
+        out.append(began_inside or inside)
+        run = run + 1 if inside else 0
+        if run > 4:  # no quotation runs on this long: a stray mark; trust none of it
+            out[i - run + 1:] = [False] * run
+            inside, run = False, 0
+    return out
 
 
 _STOP = frozenset("""a an the and or but if of at by for with about against between into through during before
@@ -316,8 +344,9 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     """
     shorten = shorten or (lambda xs, harder=0.0: list(xs))
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
-    ok = [bool(cleaned[i]) and worth(cleaned[i]) and len(cleaned[i].split()) <= (max_sentence_words or 10**6)
-          for i in range(len(sentences))]
+    half = half_quoted(sentences)
+    ok = [bool(cleaned[i]) and worth(cleaned[i]) and not half[i]
+          and len(cleaned[i].split()) <= (max_sentence_words or 10**6) for i in range(len(sentences))]
     queue = [i for i in ranked if ok[i] and parts[i] != "context"] + [i for i in ranked if ok[i] and parts[i] == "context"]
     short: dict[int, str] = {}
     picked: list[int] = []

