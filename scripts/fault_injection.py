@@ -1,6 +1,6 @@
 """Kill `summarizer batch` and `python -m eval` at random moments, resume, and check nothing is lost.
 
-    python scripts/fault_injection.py [--rows 200] [--kills 10] [--model MODEL] [--seed 0]
+    python scripts/fault_injection.py [--rows 300] [--kills 10] [--model MODEL] [--seed 0]
 
 For each job: one uninterrupted reference run, then the same command killed with SIGKILL at a
 random moment `--kills` times (start-up, reading, generating, writing) and finally run to the
@@ -53,12 +53,35 @@ def comparable(rows: list[dict]) -> dict[str, dict]:
     return {str(r["id"]): {k: v for k, v in r.items() if k not in VOLATILE} for r in rows}
 
 
-def kill_and_resume(cmd: list[str], out: Path, kills: int, rng: random.Random, env: dict, reference: float) -> list:
-    """Run `cmd` `kills` times, each killed after a random share of the reference run's time."""
+def timed_run(cmd: list[str], out: Path, env: dict) -> tuple[float, float]:
+    """(seconds to the first written row, seconds in all) of one uninterrupted run."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = None
+    while proc.poll() is None:
+        if first is None and out.exists() and out.stat().st_size > 0:
+            first = time.perf_counter() - t0
+        time.sleep(0.01)
+    if proc.returncode != 0:
+        raise SystemExit(f"the reference run failed: {proc.stderr.read().decode()[-500:]}")
+    total = time.perf_counter() - t0
+    return (first if first is not None else total), total
+
+
+def kill_and_resume(cmd: list[str], out: Path, kills: int, rng: random.Random, env: dict,
+                    reference: tuple[float, float], n: int) -> list:
+    """Run `cmd` `kills` times, each killed at a random moment: a fifth of them during start-up,
+    the rest while rows are written, spread over the work that is left (so that late kills do not
+    all land after a fast job has finished)."""
+    startup, total = reference
     moments = []
     for _ in range(kills):
+        done = len(read_rows(out)[0])
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait = rng.uniform(0.05, 1.0) * reference
+        if rng.random() < 0.2:
+            wait = rng.uniform(0.05, 1.0) * startup
+        else:
+            wait = startup + rng.uniform(0.0, 1.0) * (total - startup) * max(0.05, 1 - done / n)
         try:
             proc.wait(timeout=wait)
             moments.append(["finished before the kill", round(wait, 2)])
@@ -72,17 +95,15 @@ def kill_and_resume(cmd: list[str], out: Path, kills: int, rng: random.Random, e
 
 def run_case(name: str, cmd: list[str], ref_cmd: list[str], out: Path, ref_out: Path, kills: int,
              rng: random.Random, env: dict, n: int) -> dict:
-    t0 = time.perf_counter()
-    subprocess.run(ref_cmd, env=env, check=True, capture_output=True)
-    reference = time.perf_counter() - t0
-    moments = kill_and_resume(cmd, out, kills, rng, env, reference)
+    reference = timed_run(ref_cmd, ref_out, env)
+    moments = kill_and_resume(cmd, out, kills, rng, env, reference, n)
     final = subprocess.run(cmd, env=env, capture_output=True, text=True)
     rows, whole = read_rows(out)
     ref_rows, _ = read_rows(ref_out)
     ids = [str(r["id"]) for r in rows]
     result = {"job": name, "rows": len(rows), "unique_ids": len(set(ids)), "complete_lines": whole,
               "identical": comparable(rows) == comparable(ref_rows), "exit": final.returncode,
-              "kills": moments, "reference_s": round(reference, 1)}
+              "kills": moments, "reference_s": [round(v, 1) for v in reference]}
     if not result["identical"]:
         a, b = comparable(rows), comparable(ref_rows)
         first = next((k for k in b if a.get(k) != b[k]), None)
@@ -97,7 +118,7 @@ def run_case(name: str, cmd: list[str], ref_cmd: list[str], out: Path, ref_out: 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=200)
+    p.add_argument("--rows", type=int, default=300)
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--model", default=None, help="default: the offline default model")
     p.add_argument("--seed", type=int, default=0)

@@ -27,7 +27,8 @@ from typing import Sequence
 import numpy as np
 
 from .chunking import split_sentences
-from .compress import HEAD_NAME, DeletionModel, MissingEncoder, clean
+from .compress import HEAD_NAME, DeletionModel, clean
+from .minilm import MissingEncoder
 from .facts import extract as extract_facts
 from .reports import Report, parse_report
 

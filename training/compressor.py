@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from summarizer.compress import (HAND_FEATURES, MINILM_PACKAGE, CompressorConfig, DeletionModel, MiniLM, Token,
-                                 candidate_spans, clean, decide, tokenize)
+from summarizer.compress import (HAND_FEATURES, CompressorConfig, DeletionModel, Token, candidate_spans, clean,
+                                 decide, tokenize)
+from summarizer.minilm import MINILM_PACKAGE, MiniLM
 
 from .data import Doc, read_docs, split_holdout
 
