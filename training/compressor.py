@@ -33,7 +33,7 @@ from summarizer.compress import (HAND_FEATURES, CompressorConfig, DeletionModel,
                                  decide, tokenize)
 from summarizer.minilm import MINILM_PACKAGE, MiniLM
 
-from .data import Doc, read_docs, split_holdout
+from .data import Doc, add_data_args, read_docs, split_holdout
 
 log = logging.getLogger("training.compressor")
 CONFIG_NAME = "compressor.json"
@@ -200,10 +200,7 @@ class CompressorArgs:
 
 def parse_args(argv: list[str] | None = None) -> CompressorArgs:
     p = argparse.ArgumentParser(prog="python -m training.compressor", description=__doc__.split("\n\n")[0])
-    p.add_argument("--train", nargs="+", required=True,
-                   help="JSONL files of article + highlights/summary; the first one's last --holdout rows are held out")
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--holdout", type=int, default=100)
+    add_data_args(p)
     p.add_argument("--min-match", type=float, default=0.8, help="share of bullet words found in order in the sentence")
     p.add_argument("--no-encoder", action="store_true", help="hand features only (no MiniLM)")
     p.add_argument("--layers", type=int, default=6, help="MiniLM layers to run (1-6)")

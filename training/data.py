@@ -60,6 +60,14 @@ def read_docs(path: str | Path, limit: int | None = None) -> list[Doc]:
     return docs
 
 
+def add_data_args(p) -> None:
+    """The data flags both trainers take."""
+    p.add_argument("--train", nargs="+", required=True,
+                   help="JSONL files of article + highlights/summary; the first one's last --holdout rows are held out")
+    p.add_argument("--output-dir", required=True)
+    p.add_argument("--holdout", type=int, default=100)
+
+
 def split_holdout(docs: list[Doc], holdout: int) -> tuple[list[Doc], list[Doc]]:
     """(training rows, the last `holdout` rows), so held-out rows never reach training."""
     if holdout >= len(docs):

@@ -33,7 +33,7 @@ from summarizer.compress import DeletionModel, candidate_spans, decide, tokenize
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, plan_picks,
                                    sentence_features)
 
-from .data import Doc, read_docs, split_holdout
+from .data import Doc, add_data_args, read_docs, split_holdout
 
 log = logging.getLogger("training.selector")
 METRICS = ("rouge1", "rouge2", "rougeLsum")
@@ -191,7 +191,7 @@ class SelectorArgs:
     hidden: int = 32  # 0: logistic regression
     ensemble: int = 5
     bullets: int = 3
-    words_grid: tuple[int, ...] = (0, 45, 55, 65)
+    words_grid: tuple[int, ...] = (55, 60, 65)
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
     redundancy: float = 0.7
     validate: list[str] = field(default_factory=list)  # extra held-out files ("path" or "path:N")
@@ -200,15 +200,12 @@ class SelectorArgs:
 
 def parse_args(argv: list[str] | None = None) -> SelectorArgs:
     p = argparse.ArgumentParser(prog="python -m training.selector", description=__doc__.split("\n\n")[0])
-    p.add_argument("--train", nargs="+", required=True,
-                   help="JSONL files of article + highlights/summary; the first one's last --holdout rows are held out")
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--holdout", type=int, default=100)
+    add_data_args(p)
     p.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength of the regression")
     p.add_argument("--hidden", type=int, default=32, help="hidden units of each scorer net (0: logistic regression)")
     p.add_argument("--ensemble", type=int, default=5, help="scorer nets averaged (default 5)")
     p.add_argument("--bullets", type=int, default=3, help="bullets when the caller asks for no number")
-    p.add_argument("--words-grid", default="0,45,55,65", help="word budgets to try on the held-out rows (0: none)")
+    p.add_argument("--words-grid", default="55,60,65", help="word budgets to try on the held-out rows (0: none)")
     p.add_argument("--thresholds", default="", help="deletion thresholds to try (default: the compressor's own)")
     p.add_argument("--redundancy", type=float, default=0.7,
                    help="skip a sentence sharing this share of content words with a picked one")
