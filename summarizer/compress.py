@@ -258,7 +258,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                 add(0, j, "attribution")
             break
     for a, b in _time_spans(low):
-        add(a, b, "time")
+        if a == 0 or not toks[a].text[:1].isupper():  # "NBC's Today show" names a programme
+            add(a, b, "time")
     # a prepositional phrase that ends the sentence
     for i in range(3, core):
         if low[i] in PREPOSITIONS and 1 < core - i <= 10:

@@ -76,6 +76,11 @@ def test_spans_are_constituents():
         assert all(t.count('"') % 2 == 0 for t in texts), kind
 
 
+def test_a_capitalised_time_word_inside_a_sentence_is_a_name():
+    assert "time" not in spans_of("She collaborated with NBC's Today show to launch a contest for couples.")
+    assert spans_of("The council met today to approve the bridge plan.")["time"] == ["today"]
+
+
 def test_a_speaker_never_loses_its_say_verb():
     s = ('"The agency has exhausted all known options," Richard Stickler, head of the agency, said in a statement.')
     assert "tail" not in spans_of(s)
