@@ -45,8 +45,13 @@ def make_rows(n: int) -> list[dict]:
 def read_rows(path: Path) -> tuple[list[dict], bool]:
     """Rows of a JSONL file, and whether every line is complete."""
     data = path.read_bytes() if path.exists() else b""
-    rows = [json.loads(line) for line in data.splitlines() if line.strip()]
-    return rows, data.endswith(b"\n") or not data
+    whole = data.endswith(b"\n") or not data
+    lines = data.splitlines() if whole else data.splitlines()[:-1]  # a torn last line is not a row
+    return [json.loads(line) for line in lines if line.strip()], whole
+
+
+def count_lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
 def comparable(rows: list[dict]) -> dict[str, dict]:
@@ -70,26 +75,32 @@ def timed_run(cmd: list[str], out: Path, env: dict) -> tuple[float, float]:
 
 def kill_and_resume(cmd: list[str], out: Path, kills: int, rng: random.Random, env: dict,
                     reference: tuple[float, float], n: int) -> list:
-    """Run `cmd` `kills` times, each killed at a random moment: a fifth of them during start-up,
-    the rest while rows are written, spread over the work that is left (so that late kills do not
-    all land after a fast job has finished)."""
-    startup, total = reference
+    """Run `cmd` `kills` times and SIGKILL it: a fifth of the times during start-up (a random share
+    of the reference run's time to its first row), the rest once the output holds a random number
+    of rows past what it held (spread so that the kills cover the job), so each such kill lands
+    while rows are written."""
+    startup, _ = reference
     moments = []
-    for _ in range(kills):
+    for k in range(kills):
         done = len(read_rows(out)[0])
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if rng.random() < 0.2:
-            wait = rng.uniform(0.05, 1.0) * startup
+        if rng.random() < 0.2 or done >= n - 1:
+            wait, target = rng.uniform(0.05, 1.0) * startup, None
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
         else:
-            wait = startup + rng.uniform(0.0, 1.0) * (total - startup) * max(0.05, 1 - done / n)
-        try:
-            proc.wait(timeout=wait)
-            moments.append(["finished before the kill", round(wait, 2)])
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            rows, whole = read_rows(out)
-            moments.append([len(rows), round(wait, 2), "torn" if not whole else "whole"])
+            target = done + rng.randint(1, max(1, (n - 1 - done) // (kills - k)))  # spread over the job
+            while proc.poll() is None and count_lines(out) < target:
+                time.sleep(0.005)
+        if proc.poll() is not None:
+            moments.append(["finished before the kill", target])
+            continue
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        rows, whole = read_rows(out)
+        moments.append([len(rows), "start-up" if target is None else f"at {target} rows", "torn" if not whole else "whole"])
     return moments
 
 
