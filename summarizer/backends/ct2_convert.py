@@ -16,12 +16,12 @@ import json
 import logging
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..models import MAX_ADAPTER_CHAIN, LoadedModel, adapter_base, cache_dir
+from ..cache import building, cache_dir
+from ..models import MAX_ADAPTER_CHAIN, LoadedModel, adapter_base
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,7 @@ def is_converted(folder: Path) -> bool:
 
 def convert_into_cache(loaded: LoadedModel, target: Path, compute_type: str, source: dict[str, Any]) -> Path:
     """Convert into a temporary folder beside `target`, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
-    try:
+    with building(target, is_converted) as tmp:
         gen_config = loaded.model.generation_config
         loaded.tokenizer.save_pretrained(tmp / HF_DIR)
         loaded.model.config.save_pretrained(tmp / HF_DIR)
@@ -129,12 +127,4 @@ def convert_into_cache(loaded: LoadedModel, target: Path, compute_type: str, sou
             f.rename(tmp / f.name)
         out.rmdir()
         (tmp / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished the same conversion first
-            if not is_converted(target):
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
