@@ -61,14 +61,16 @@ def comparable(rows: list[dict]) -> dict[str, dict]:
 def timed_run(cmd: list[str], out: Path, env: dict) -> tuple[float, float]:
     """(seconds to the first written row, seconds in all) of one uninterrupted run."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # a pipe nobody reads would block the job once it fills
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     first = None
     while proc.poll() is None:
         if first is None and out.exists() and out.stat().st_size > 0:
             first = time.perf_counter() - t0
         time.sleep(0.01)
     if proc.returncode != 0:
-        raise SystemExit(f"the reference run failed: {proc.stderr.read().decode()[-500:]}")
+        log.seek(0)
+        raise SystemExit(f"the reference run failed: {log.read().decode(errors='replace')[-500:]}")
     total = time.perf_counter() - t0
     return (first if first is not None else total), total
 

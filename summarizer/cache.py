@@ -31,6 +31,7 @@ def building(target: Path, ready: Callable[[Path], bool]) -> Iterator[Path]:
     second keeps the first one's result. `ready(folder)` says whether a folder is complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a cache shared by users must stay readable
     try:
         yield tmp
         if target.exists() and not ready(target):

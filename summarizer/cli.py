@@ -91,12 +91,11 @@ def check_device_args(args: argparse.Namespace) -> None:
     """Refuse an impossible --device/--dtype before reading data or loading a model."""
     from .models import resolve_device, resolve_dtype
 
-    dev = resolve_device(args.device)
-    if args.engine == "ct2":  # CTranslate2 has its own compute types (int8, float16, ...)
-        from .backends.ct2 import compute_type
-        compute_type(args.dtype, dev.type)
+    if args.engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, ...)
+        from .backends.ct2 import compute_type, ct2_device
+        compute_type(args.dtype, ct2_device(args.device)[0])
     else:
-        resolve_dtype(args.dtype, dev)
+        resolve_dtype(args.dtype, resolve_device(args.device))
 
 
 # ---- summarize -------------------------------------------------------------------------------

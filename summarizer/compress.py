@@ -35,11 +35,12 @@ HEAD_NAME = "compressor.safetensors"
 # Text may be plain ("(CNN) -- Police said, ...") or tokenized as in CNN/DM test sets
 # ("( CNN ) -- Police said , ..."): every pattern allows optional spaces before punctuation.
 
-# "(CNN)" with or without a dash after it; another wire or outlet ("(Reuters) --", "(AP) —") only
-# with one, so that "Paris (France) ..." is left alone.
+# "(CNN)" with or without a dash after it; a news agency ("(Reuters) --", "(AP) —") only with one.
+# Only named agencies: "Sen. John McCain (R-Arizona) -- the nominee -- said" keeps its subject.
+_WIRES = r"Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|PA|EFE|ANSA|Kyodo|Yonhap|TASS|Interfax|EW\.com|Mashable"
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?(?:\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?"
-    r"|\(\s*[A-Z][\w.&'’ -]{0,24}\s*\)\s*(?:--|—|–))\s*")
+    r"|\(\s*(?:" + _WIRES + r")\s*\)\s*(?:--|—|–))\s*")
 _CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:--|—)\s*")
 _BYLINE = re.compile(
     r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",

@@ -87,12 +87,16 @@ _FRAGMENT = re.compile(
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
     r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
-# A photo caption: a named subject in the present tense of a pose or gesture ("President Bush
-# pauses Tuesday during a news conference", "Isaac Arellano holds a candle"); news is past tense.
+# A photo caption: a named subject in the present tense of a pose or gesture, on a day or during an
+# event ("President Bush pauses Tuesday during a news conference", "Isaac Arellano holds a candle
+# and sings during a fundraiser"). News is told in the past tense; both cues are needed, and the
+# subject must be a name, not "He", "The" or "That".
 _CAPTION = re.compile(
-    r"^(?:[A-Z][\w.'’-]*\s+){1,5}(?:pauses|holds|speaks|waves|smiles|looks|stands|walks|sits|arrives|attends|"
-    r"gestures|listens|poses|talks|leaves|reacts|greets|celebrates|prays|sings|shows|wears|watches|rides|"
-    r"kneels|hugs|carries|cries|laughs|points|addresses)\b(?!.*\b(?:said|says|told)\b)")
+    r"^(?!(?:He|She|It|They|We|I|You|This|That|These|Those|There|The|A|An|As|His|Her|Its|Their|Our)\b)"
+    r"(?:[A-Z][\w.'’-]*\s+){1,4}(?:pauses|smiles|waves|poses|gestures|kneels|hugs|laughs|cries|prays|sings|"
+    r"reacts|listens|holds|stands|sits|walks|speaks|watches|wears|looks on|celebrates)\b"
+    r"(?=.*\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|during)\b)"
+    r"(?!.*\b(?:said|says|told)\b)")
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
 highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
 implications signal signals signify complex complexities ongoing evolving shifting amidst intricate""".split())
@@ -109,19 +113,24 @@ def worth(sentence: str) -> bool:
     return sum(w in _COMMENTARY for w in lower) < 2 or bool(re.search(r"\d", sentence))
 
 
-_OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[]))\"(?=\S)")
-_CLOSE = re.compile(r"”|''|(?<=\S)\"(?=[\s.,;:!?)\]]|$)")
+_OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)")
+_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)")
+_LEADING_CLOSE = re.compile(r"^\s*(?:”|''|\"(?=\s))")  # a quote's end the splitter moved here
 
 
-def half_quoted(sentences: Sequence[str]) -> list[bool]:
+def half_quoted(sentences: Sequence[str], parts: Sequence[str] | None = None) -> list[bool]:
     """Which sentences hold only part of a quotation: one that opens a quote it does not close,
-    or that starts inside a quote an earlier sentence opened ("And there's cars on fire.").
-    Such a piece has no speaker of its own, so it cannot be a bullet."""
+    or that starts inside a quote an earlier sentence of the same part opened ("And there's cars
+    on fire."). Such a piece has no speaker of its own, so it cannot be a bullet."""
     out, inside, run = [], False, 0
     for i, s in enumerate(sentences):
+        if (parts is not None and i and parts[i] != parts[i - 1]) or _LEADING_CLOSE.match(s):
+            inside, run = False, 0
         began_inside = inside
-        for m in sorted([(m.start(), 1) for m in _OPEN.finditer(s)] + [(m.start(), -1) for m in _CLOSE.finditer(s)]):
-            inside = m[1] > 0
+        for _, kind in sorted([(m.start(), 1) for m in _OPEN.finditer(s)] + [(m.start(), -1) for m in _CLOSE.finditer(s)]):
+            inside = kind > 0
+        if inside and i + 1 < len(sentences) and _LEADING_CLOSE.match(sentences[i + 1]):
+            inside = False  # its closing mark was split off onto the next sentence
         out.append(began_inside or inside)
         run = run + 1 if inside else 0
         if run > 4:  # no quotation runs on this long: a stray mark; trust none of it
@@ -345,7 +354,7 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     """
     shorten = shorten or (lambda xs, harder=0.0: list(xs))
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
-    half = half_quoted(sentences)
+    half = half_quoted(sentences, parts)
     ok = [bool(cleaned[i]) and worth(cleaned[i]) and not half[i]
           and len(cleaned[i].split()) <= (max_sentence_words or 10**6) for i in range(len(sentences))]
     queue = [i for i in ranked if ok[i] and parts[i] != "context"] + [i for i in ranked if ok[i] and parts[i] == "context"]

@@ -19,6 +19,7 @@ def test_a_build_lands_whole_and_leaves_no_temporary_folder(tmp_path):
         (tmp / "weights.bin").write_text("new")
     assert (target / "weights.bin").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert target.stat().st_mode & 0o755 == 0o755  # readable by the other users of a shared cache
 
 
 def test_a_failed_build_leaves_nothing(tmp_path):

@@ -49,6 +49,7 @@ def delete(sentence: str, kind: str, k: int = 0) -> str:
     ("LONDON, England (Reuters) -- Harry Potter star Daniel Radcliffe turns 18.", "Harry Potter star Daniel Radcliffe turns 18."),
     ("WASHINGTON (AP) — The Senate passed the bill.", "The Senate passed the bill."),
     ("Paris (France) is the capital.", "Paris (France) is the capital."),  # no dash: no dateline
+    ("Sen. John McCain (R-Arizona) -- the nominee -- said it.", "Sen. John McCain (R-Arizona) -- the nominee -- said it."),
     ("' The clip has been viewed 1.7 million times .", "The clip has been viewed 1.7 million times ."),
     ("Read more: the council's full statement.", ""),
     ("Follow-up tests showed the damage was worse.", "Follow-up tests showed the damage was worse."),

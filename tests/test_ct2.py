@@ -357,3 +357,17 @@ def test_smollm2_cnn_articles_identical():
     a = Summarizer(hf, settings).summarize_many([r["article"] for r in rows])
     b = Summarizer(ct, settings).summarize_many([r["article"] for r in rows])
     assert [r.bullets for r in a] == [r.bullets for r in b]
+
+
+def test_ct2_device_check_uses_ctranslate2_devices(monkeypatch):
+    """On a Mac torch's `auto` is mps, which CTranslate2 does not have: the ct2 check must ask
+    CTranslate2 (CPU or CUDA), not torch."""
+    import argparse
+
+    import summarizer.models as models
+    from summarizer.cli import check_device_args
+
+    monkeypatch.setattr(models, "_mps_available", lambda: True)
+    check_device_args(argparse.Namespace(engine="ct2", device="auto", dtype="int8"))  # no error
+    with pytest.raises(ModelLoadError):
+        check_device_args(argparse.Namespace(engine="ct2", device="mps", dtype="auto"))

@@ -59,6 +59,9 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Isaac Arellano holds a candle and sings during a fundraiser for miners Tuesday in Price, Utah.", False),
     ("Bush holds talks with the Canadian prime minister, the White House said.", True),  # reported: news
     ("The prime minister held a candle during the vigil for the miners on Tuesday.", True),
+    ("He stands accused of killing 12 people in the attack on Monday.", True),  # a pronoun is no caption's name
+    ("Apple holds about 40 percent of the smartphone market in the US.", True),  # no day, no event
+    ("The talks had hit a snag on Saturday over the new terms.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok
@@ -204,3 +207,10 @@ def test_half_quotations_are_never_bullets():
     assert half_quoted(doc) == [False, True, True, True, False, True, True, False]
     stray = ['He said "this never closes.'] + [f"Sentence {i} of the report says something new." for i in range(8)]
     assert sum(half_quoted(stray)) <= 1  # a stray mark does not silence the rest of the article
+    # closing marks the regex must see: before a dash, before 's; one the splitter moved to the next sentence
+    assert half_quoted(['Critics called it "a disaster"—and voted against it.', "The mayor resigned."]) == [False, False]
+    assert half_quoted(['The show "Glee"\'s finale aired.', "Fans cheered."]) == [False, False]
+    assert half_quoted(["`` We are ready .", "'' The mayor left the building at noon .", "Then it rained ."]) == [
+        False, False, False]
+    # a quote never runs from one section of a report into the next
+    assert half_quoted(['He said "it opens here.', "Then this."], ["lede", "Funding"]) == [True, False]

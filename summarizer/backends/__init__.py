@@ -26,12 +26,11 @@ def load_backend(name: str | None = None, device: str = "auto", dtype: str = "au
 
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    dev = resolve_device(device)  # refuse an impossible device or dtype before loading
-    if engine == "transformers":
-        resolve_dtype(dtype, dev)
-    else:
-        from .ct2 import compute_type
-        compute_type(dtype, dev.type)
+    if engine == "transformers":  # refuse an impossible device or dtype before loading
+        resolve_dtype(dtype, resolve_device(device))
+    else:  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, float16, ...)
+        from .ct2 import compute_type, ct2_device
+        compute_type(dtype, ct2_device(device)[0])
     path, display = resolve_model(name)
     if is_extractive(path):
         from .extractive import ExtractiveBackend

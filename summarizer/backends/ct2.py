@@ -134,9 +134,6 @@ class CT2Backend(Generator):
         loaded = load_model(name, device="cpu", dtype="float32")  # merges adapters, downloads if allowed
         if folder is None:  # a hub id that was not in the local cache before loading
             folder = ct2_cache() / str(cache_key(display, path, compute))
-        if folder.exists() and not is_converted(folder):
-            import shutil
-            shutil.rmtree(folder)
         log.warning("converting %s to CTranslate2 (%s) in %s (first use only)", display, compute, folder)
         source = {"model": display, "path": path, "compute_type": compute, "family": loaded.family,
                   "ctranslate2": ctranslate2.__version__}
