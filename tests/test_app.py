@@ -196,8 +196,10 @@ def test_bullets_stream_for_a_single_chunk(client):
 def test_page_answers_while_a_long_report_runs(client, server, example_reports):
     import httpx
 
-    # ~10 tiny-BART chunks: long enough to still run when the page is fetched
-    job = client.submit(example_reports["harbor_bridge.txt"], length="short", api_name="/summarize")
+    # ~60 tiny-BART chunks (the example six times): still running when the page is fetched,
+    # even on a fast machine
+    long_report = "\n\n".join([example_reports["harbor_bridge.txt"]] * 6)
+    job = client.submit(long_report, length="short", api_name="/summarize")
     while job.status().code.name not in {"PROCESSING", "ITERATING", "FINISHED"}:
         time.sleep(0.05)
     page = httpx.get(server, timeout=30)
