@@ -38,7 +38,7 @@ class ModelRun:
 
     def config(self) -> dict[str, Any]:
         """What must match for `--resume` to continue a folder."""
-        return {"model": self.model, "engine": self.engine, "settings": self.settings.to_dict()}
+        return {"model": self.model, "engine": self.engine, "dtype": self.dtype, "settings": self.settings.to_dict()}
 
 
 def baseline_predictions(data: EvalData, name: str) -> list[str]:

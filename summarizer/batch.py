@@ -312,13 +312,15 @@ def local_engine(summarizer: "Summarizer", settings: GenerationSettings) -> Engi
 
 # ---- the job -----------------------------------------------------------------------------
 def job_fingerprint(cfg: BatchConfig) -> dict:
-    """What must match for a rerun to resume an output: the input, its columns, the model and
-    the settings. (Rows are checked one by one against their ids as the job goes.)"""
+    """What must match for a rerun to resume an output: the input, its columns, the model, how it
+    runs (engine, dtype: int8 writes other words than float32) and the settings. (Rows are checked
+    one by one against their ids as the job goes.) The device may change: a job started on a CPU
+    can finish on a GPU."""
     src = Path(cfg.input)
     return {"kind": "key-developments batch",
             "input": str(src.resolve()) if src.exists() else cfg.input,
             "text_field": cfg.text_field, "id_field": cfg.id_field,
-            "model": cfg.model, "engine": cfg.engine, "settings": cfg.settings.to_dict()}
+            "model": cfg.model, "engine": cfg.engine, "dtype": cfg.dtype, "settings": cfg.settings.to_dict()}
 
 
 def check_config(cfg: BatchConfig) -> None:

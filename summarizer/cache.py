@@ -7,12 +7,16 @@ transformers, so the default model (numpy only) can use it.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
+
+STALE_SECONDS = 3600  # a temporary build folder this old was left by a killed process
 
 
 def cache_dir() -> Path:
@@ -30,6 +34,12 @@ def building(target: Path, ready: Callable[[Path], bool]) -> Iterator[Path]:
     started together on a fresh machine) each use their own folder, and the one that finishes
     second keeps the first one's result. `ready(folder)` says whether a folder is complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for old in target.parent.glob(glob.escape(target.name) + ".tmp*"):  # left by a killed build
+        try:
+            if time.time() - old.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; a cache shared by users must stay readable
     try:

@@ -66,8 +66,10 @@ def add_generation_args(p) -> None:
     p.add_argument("--engine", default="transformers", choices=["transformers", "ct2"],
                    help="how generative models run: transformers (default) or ct2 (CTranslate2)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
-    p.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, else fp32), float32, bfloat16, "
-                                                   "float16 (ct2 also int8, int8_float16)")
+    p.add_argument("--dtype", default="auto",
+                   help="auto (transformers: bf16 on capable GPUs, else fp32; ct2: int8 on CPU, fp32 for SmolLM2, "
+                        "bf16/fp16 on CUDA), float32, bfloat16, float16; with --engine ct2 also int8, "
+                        "int8_float32, int8_float16, int8_bfloat16, int16")
     p.add_argument("--bullets", type=int, default=None, help="most bullets to return (default 3)")
     p.add_argument("--length", choices=["short", "medium", "long"], default=None, help="length preset")
     p.add_argument("--max-new-tokens", type=int, default=None)

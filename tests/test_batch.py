@@ -389,3 +389,18 @@ def test_ray_engine_matches_the_local_engine(lively_model, tmp_path, capsys):
     finally:
         ray.shutdown()
     assert by_id(read_jsonl(tmp_path / "ray.jsonl")) == by_id(read_jsonl(tmp_path / "local.jsonl"))
+
+
+def test_a_job_resumes_only_with_the_same_dtype(lively_model, tmp_path, capsys):
+    """int8 writes other words than float32: one output must not mix them (the device may change)."""
+    arts = make_articles(3)
+    src = write_jsonl(tmp_path / "in.jsonl", arts[:2])
+    out = tmp_path / "out.jsonl"
+    ct2 = ["--model", lively_model, "--engine", "ct2", *GEN]
+    assert run_batch(src, "-o", out, *ct2, "--dtype", "float32") == 0
+    write_jsonl(src, arts)
+    assert run_batch(src, "-o", out, *ct2, "--dtype", "int8") == 2
+    assert "another dtype" in capsys.readouterr().err
+    assert len(read_jsonl(out)) == 2
+    assert run_batch(src, "-o", out, *ct2, "--dtype", "float32", "--device", "cpu") == 0
+    assert len(read_jsonl(out)) == 3

@@ -56,3 +56,18 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("KD_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "key-developments"
+
+
+def test_folders_left_by_killed_builds_are_cleared(tmp_path):
+    import os
+    import time
+
+    target = tmp_path / "model"
+    old, fresh = tmp_path / "model.tmp-killed", tmp_path / "model.tmp-running"  # fresh: another build now
+    old.mkdir()
+    fresh.mkdir()
+    hour_ago = time.time() - 7200
+    os.utime(old, (hour_ago, hour_ago))
+    with building(target, ready) as tmp:
+        (tmp / "weights.bin").write_text("new")
+    assert not old.exists() and fresh.exists() and ready(target)

@@ -371,3 +371,17 @@ def test_ct2_device_check_uses_ctranslate2_devices(monkeypatch):
     check_device_args(argparse.Namespace(engine="ct2", device="auto", dtype="int8"))  # no error
     with pytest.raises(ModelLoadError):
         check_device_args(argparse.Namespace(engine="ct2", device="mps", dtype="auto"))
+
+
+def test_a_damaged_conversion_is_one_line_naming_the_folder(lively_model):
+    CT2Backend.load(str(lively_model), device="cpu", dtype="float32")
+    folder = next(ct2_convert.ct2_cache().glob("lively-llama*-float32"))
+    weights = folder / "model.bin"
+    good = weights.read_bytes()
+    try:
+        weights.write_bytes(good[: len(good) // 2])
+        with pytest.raises(ModelLoadError) as e:
+            CT2Backend.load(str(lively_model), device="cpu", dtype="float32")
+        assert str(folder) in str(e.value) and "delete that folder" in str(e.value) and "\n" not in str(e.value)
+    finally:
+        weights.write_bytes(good)

@@ -299,6 +299,9 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     code, _, err = run(capsys, "--data", data, "--model", model, "--output-dir", out, "--resume",
                        "--max-new-tokens", "9", "--batch-size", "2", "--device", "cpu")
     assert_usage_error(code, err, "was started with another settings", "same input and settings")
+    code, _, err = run(capsys, "--data", data, "--model", model, "--output-dir", out, "--resume",
+                       "--dtype", "bfloat16", *GEN_FLAGS)
+    assert_usage_error(code, err, "was started with another dtype", "same input and settings")
 
 
 def test_model_run_with_an_empty_article_keeps_going(capsys, tmp_path, tiny_seq2seq):

@@ -22,7 +22,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import prompts
-from ..models import DEFAULT_NAME, LoadedModel, ModelLoadError, detect_family, load_model, resolve_model
+from ..models import (DEFAULT_NAME, LoadedModel, ModelLoadError, detect_family, is_out_of_memory, load_model,
+                      resolve_model)
 from ..settings import SettingsError
 from .base import OnText
 from .ct2_convert import HF_DIR, cache_key, convert_into_cache, ct2_cache, is_converted
@@ -114,14 +115,22 @@ class CT2Backend(Generator):
         if folder is None or not is_converted(folder):
             folder = cls._convert(name, display, path, compute, folder)
         hf = folder / HF_DIR
-        config = AutoConfig.from_pretrained(hf)
-        family = detect_family(config)
-        cls_ = ctranslate2.Generator if family == "causal" else ctranslate2.Translator
         import torch  # the transformers backend's thread setting (set_num_threads) applies here too
 
-        model = cls_(str(folder), device=dev, device_index=index, compute_type=compute,
-                     intra_threads=torch.get_num_threads() if dev == "cpu" else 0)
-        tokenizer = AutoTokenizer.from_pretrained(hf)  # saved after models.load_model set its pad token
+        try:
+            config = AutoConfig.from_pretrained(hf)
+            cls_ = ctranslate2.Generator if detect_family(config) == "causal" else ctranslate2.Translator
+            model = cls_(str(folder), device=dev, device_index=index, compute_type=compute,
+                         intra_threads=torch.get_num_threads() if dev == "cpu" else 0)
+            tokenizer = AutoTokenizer.from_pretrained(hf)  # saved after models.load_model set its pad token
+        except ModelLoadError:
+            raise
+        except (RuntimeError, OSError, ValueError) as e:  # a damaged cache (a disk error, an edited file)
+            if is_out_of_memory(e):
+                raise
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ModelLoadError(f"the converted model in {folder} cannot be read ({first}); delete that "
+                                 "folder and run again to convert the model anew") from None
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         where = dev if dev == "cpu" else f"{dev}:{index}"
