@@ -279,10 +279,14 @@ def _load(name_or_path: str | None, dev: torch.device, torch_dtype: torch.dtype,
         raise _hub_error(name, OSError("hub unreachable"))
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "adapter_config.json")):
         return _load_adapter(path, display, dev, torch_dtype, chain)
+    error = _folder_error if os.path.isdir(path) else _hub_error
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     except (OSError, ValueError) as e:
-        raise _hub_error(name, e) from None
+        if os.path.isfile(os.path.join(path, "config.json")):  # there, but it does not read
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ModelLoadError(f"cannot load '{name}': its config.json does not read ({msg})") from None
+        raise error(name, e) from None
     family = detect_family(config)
     auto = AutoModelForSeq2SeqLM if family == "seq2seq" else AutoModelForCausalLM
     try:
@@ -290,7 +294,7 @@ def _load(name_or_path: str | None, dev: torch.device, torch_dtype: torch.dtype,
         model = auto.from_pretrained(path, dtype=torch_dtype, use_safetensors=True,
                                      trust_remote_code=False)
     except (OSError, ValueError) as e:
-        raise _hub_error(name, e) from None
+        raise error(name, e) from None
     return _finish(model, tokenizer, family, display, dev)
 
 
@@ -386,6 +390,22 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
         return True
     except OSError:
         return False
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
+
+def _folder_error(name: str, err: Exception) -> ModelLoadError:
+    """A local folder that does not load: say what it lacks, not that the hub is unreachable."""
+    folder = Path(os.path.expanduser(name))
+    missing = [what for what, ok in [
+        ("config.json", (folder / "config.json").is_file()),
+        ("tokenizer files", any((folder / f).is_file() for f in _TOKENIZER_FILES)),
+        ("safetensors weights", any(folder.glob("*.safetensors")))] if not ok]
+    if missing:
+        return ModelLoadError(f"{name} is not a complete model folder: it has no {' and no '.join(missing)}")
+    msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return ModelLoadError(f"cannot load the model folder {name}: {msg}")
 
 
 def _hub_error(name: str, err: Exception) -> ModelLoadError:

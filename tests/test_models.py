@@ -207,3 +207,19 @@ def test_two_processes_convert_smollm2_at_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], [e.decode()[-500:] for _, e in outs]
     assert {o.decode().strip() for o, _ in outs} == {str(tmp_path / "SmolLM2-135M-Instruct")}
     assert [p.name for p in tmp_path.iterdir()] == ["SmolLM2-135M-Instruct"]  # no temporary folder left
+
+
+def test_an_incomplete_local_folder_says_what_it_lacks(tmp_path, tiny_seq2seq):
+    """A local folder is never blamed on the hub: the message names what the folder is missing."""
+    import shutil
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match="not a complete model folder: it has no config.json"):
+        load_model(str(empty))
+    config_only = tmp_path / "config-only"
+    config_only.mkdir()
+    shutil.copy(tiny_seq2seq / "config.json", config_only)
+    with pytest.raises(ModelLoadError) as e:
+        load_model(str(config_only))
+    assert "tokenizer files and no safetensors weights" in str(e.value) and "hub" not in str(e.value)
