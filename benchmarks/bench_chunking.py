@@ -119,7 +119,8 @@ def load_tokenizer(name: str):
         from conftest import build_tokenizer
         return build_tokenizer(max_length=512)
     if name == "smollm2":
-        from summarizer.models import DEFAULT_NAME, _gguf_file, cache_dir
+        from summarizer.cache import cache_dir
+        from summarizer.models import DEFAULT_NAME, _gguf_file
         converted = cache_dir() / DEFAULT_NAME
         if (converted / "tokenizer.json").exists():
             return AutoTokenizer.from_pretrained(converted)

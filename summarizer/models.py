@@ -22,7 +22,7 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqL
 from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
                                                     MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES)
 
-from .cache import building, cache_dir  # noqa: F401 (cache_dir: where converted weights live)
+from .cache import building, cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,8 @@ def _unigram_tokenizer():
 
 
 def _smollm2_tokenizer():
-    from summarizer.models import DEFAULT_NAME, cache_dir
+    from summarizer.cache import cache_dir
+    from summarizer.models import DEFAULT_NAME
 
     folder = cache_dir() / DEFAULT_NAME
     if not (folder / "tokenizer.json").exists():
