@@ -201,7 +201,8 @@ def test_page_answers_while_a_long_report_runs(client, server, example_reports):
     long_report = "\n\n".join([example_reports["harbor_bridge.txt"]] * 20)
     t0 = time.monotonic()
     job = client.submit(long_report, length="short", api_name="/summarize")
-    while job.status().code.name not in {"PROCESSING", "ITERATING", "FINISHED"}:
+    # Once the job runs, its status moves on to PROGRESS (the progress bar) and ITERATING.
+    while job.status().code.name not in {"PROCESSING", "PROGRESS", "ITERATING", "FINISHED"}:
         time.sleep(0.05)
     page = httpx.get(server, timeout=30)
     info = httpx.get(server + "gradio_api/info", timeout=30)
