@@ -225,6 +225,22 @@ _ENCODER_ONLY = {"bert", "roberta", "distilbert", "albert", "electra", "deberta"
                  "xlm-roberta", "camembert", "mpnet", "modernbert"}
 
 
+RELATIVE_POSITIONS = ("t5", "mt5", "umt5", "longt5", "switch_transformers")
+LEARNED_CAUSAL_POSITIONS = ("opt", "gpt_neo", "biogpt")  # decoder-only models with absolute positions
+
+
+def position_limit(config, family: str) -> int | None:
+    """Positions the decoder can address, where a token past them fails an embedding lookup
+    (BART, PEGASUS, GPT-2: absolute positions); None for relative or rotary positions."""
+    if family == "seq2seq":
+        value = None if config.model_type in RELATIVE_POSITIONS else getattr(config, "max_position_embeddings", None)
+    elif config.model_type in LEARNED_CAUSAL_POSITIONS:
+        value = getattr(config, "max_position_embeddings", None)
+    else:
+        value = getattr(config, "n_positions", None)  # GPT-2 and its kin
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def detect_family(config) -> Family:
     """seq2seq or causal; refuses encoders and classifiers, which cannot write text."""
     model_type = getattr(config, "model_type", "")

@@ -132,6 +132,15 @@ def test_greedy_settings_map_one_to_one(pair, overrides):
     assert hf.generate(texts(), s) == ct.generate(texts(), s)
 
 
+def test_outputs_past_the_decoder_positions_are_cut_alike(pair):
+    """Asked for more tokens than BART's 160 positions hold, both engines stop at 159, not crash."""
+    hf, ct = pair
+    s = GenerationSettings(num_beams=1, min_new_tokens=290, max_new_tokens=300)
+    a = hf.generate(texts()[:2], s)
+    assert a == ct.generate(texts()[:2], s)
+    assert max(a[1]) <= (hf.positions - 1 if hf.positions else 300) and min(a[1]) >= 150
+
+
 def test_forced_bos_is_a_target_prefix(lively_bart):
     from transformers import GenerationConfig
 

@@ -3,7 +3,8 @@ import json
 import pytest
 import torch
 
-from summarizer.models import ModelLoadError, check_device_dtype, load_model, resolve_device, resolve_dtype
+from summarizer.models import (ModelLoadError, check_device_dtype, load_model, position_limit, resolve_device,
+                              resolve_dtype)
 
 
 def test_families_are_detected(tiny_seq2seq, tiny_causal):
@@ -223,3 +224,15 @@ def test_an_incomplete_local_folder_says_what_it_lacks(tmp_path, tiny_seq2seq):
     with pytest.raises(ModelLoadError) as e:
         load_model(str(config_only))
     assert "tokenizer files and no safetensors weights" in str(e.value) and "hub" not in str(e.value)
+
+
+def test_position_limits_of_model_families():
+    """Absolute positions bound the answer; relative (T5) and rotary (Llama) ones do not."""
+    from transformers import BartConfig, GPT2Config, LlamaConfig, OPTConfig, PegasusConfig, T5Config
+
+    assert position_limit(BartConfig(max_position_embeddings=300), "seq2seq") == 300
+    assert position_limit(PegasusConfig(), "seq2seq") == PegasusConfig().max_position_embeddings
+    assert position_limit(T5Config(), "seq2seq") is None
+    assert position_limit(GPT2Config(n_positions=256), "causal") == 256
+    assert position_limit(OPTConfig(max_position_embeddings=100), "causal") == 100
+    assert position_limit(LlamaConfig(), "causal") is None

@@ -117,3 +117,16 @@ def test_default_model_is_the_shipped_extractive_one(example_reports):
 def test_report_with_only_its_key_developments_is_refused(summ):
     with pytest.raises(InputError, match="only its Key Developments"):
         summ.summarize("Key Developments\n- One thing.\n- Another thing.\n")
+
+
+def test_more_new_tokens_than_the_decoder_has_positions(tiny_seq2seq, example_reports, caplog):
+    """The tiny BART has 128 positions: a longer answer is cut there (with a warning), never an
+    IndexError from inside generate()."""
+    summ = Summarizer.from_pretrained(str(tiny_seq2seq), settings=GenerationSettings(min_new_tokens=290,
+                                                                                     max_new_tokens=300))
+    text = example_reports["harbor_bridge.txt"][:300]
+    with caplog.at_level("WARNING"):
+        _, counts = summ.backend.generate([text], summ.settings)
+        r = summ.summarize(text)
+    assert 100 <= counts[0] <= 127 and r.bullets
+    assert "128 positions" in caplog.text and "using 127" in caplog.text

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import prompts
 from ..models import (DEFAULT_NAME, LoadedModel, ModelLoadError, detect_family, is_out_of_memory, load_model,
-                      resolve_model)
+                      position_limit, resolve_model)
 from ..settings import SettingsError
 from .base import OnText
 from .ct2_convert import HF_DIR, cache_key, convert_into_cache, ct2_cache, is_converted
@@ -97,6 +97,7 @@ class CT2Backend(Generator):
         self.name, self.device, self.compute_type = name, device, compute
         self.family = detect_family(config)
         self.by_sentence = self.family == "seq2seq"
+        self.positions = position_limit(config, self.family)
 
     @classmethod
     def load(cls, name: str | None = None, device: str = "auto", dtype: str = "auto") -> "CT2Backend":
@@ -220,9 +221,9 @@ class CT2Backend(Generator):
     def generate(self, texts: Sequence[str], settings: "GenerationSettings",
                  on_text: OnText | None = None) -> tuple[list[str], list[int]]:
         tok = self.tokenizer
-        opts = self.decoding(settings)
-        prefix = opts.pop("prefix")
         tokens = [tok.convert_ids_to_tokens(ids) for ids in self.input_ids(texts, settings.bullets)]
+        opts = self.decoding(self.fit_output(settings, max(map(len, tokens), default=0)))
+        prefix = opts.pop("prefix")
         stream = _Stream(tok, on_text) if on_text and opts["beam_size"] == 1 and len(texts) == 1 else None
         if stream:
             opts["callback"] = stream.step

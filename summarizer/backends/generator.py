@@ -9,11 +9,13 @@ how one batch of texts is generated (`generate`) and how many tokens one call ma
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import keypoints, prompts
 from ..chunking import chunk_text, token_counter
+from ..settings import SettingsError
 from .base import Backend, Draft, OnText, Progress
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ..settings import GenerationSettings
 
 MAX_REDUCE_ROUNDS = 4
+log = logging.getLogger(__name__)
 
 
 class Generator(Backend):
@@ -34,6 +37,26 @@ class Generator(Backend):
 
     family: str  # "seq2seq" or "causal"
     model_type: str  # the config's model_type (T5 models get their task prefix)
+    positions: int | None = None  # decoder positions (models.position_limit); None: no hard limit
+    _capped = False
+
+    def fit_output(self, settings: "GenerationSettings", prompt_tokens: int = 0) -> "GenerationSettings":
+        """The settings with max_new_tokens cut to what the decoder's positions hold (a token past
+        them would crash an embedding lookup mid-generation); the first cut is logged."""
+        if not self.positions:
+            return settings
+        room = self.positions - (1 if self.family == "seq2seq" else prompt_tokens)
+        lo, hi = settings.token_range()
+        if hi <= room:
+            return settings
+        if room < 1:
+            raise SettingsError(f"the prompt ({prompt_tokens} tokens) fills all {self.positions} positions "
+                                f"of {self.name}; lower --max-input-tokens")
+        if not self._capped:
+            log.warning("max_new_tokens %d is more than %s can write (%d positions): using %d",
+                        hi, self.name, self.positions, room)
+            self._capped = True
+        return settings.with_overrides(max_new_tokens=room, min_new_tokens=min(lo, room))
 
     @abstractmethod
     def input_limit(self) -> int:

@@ -8,7 +8,7 @@ import torch
 from transformers import TextStreamer
 
 from .. import prompts
-from ..models import LoadedModel
+from ..models import LoadedModel, position_limit
 from .base import OnText
 from .generator import Generator
 
@@ -36,6 +36,7 @@ class TransformersBackend(Generator):
         self.name = loaded.name
         self.family, self.model_type = loaded.family, loaded.model_type
         self.by_sentence = loaded.family == "seq2seq"
+        self.positions = position_limit(loaded.model.config, loaded.family)
 
     def describe(self) -> str:
         dtype = next(self.loaded.model.parameters()).dtype
@@ -68,6 +69,7 @@ class TransformersBackend(Generator):
         lm, tok = self.loaded, self.tokenizer
         enc = self.encode(texts, settings).to(lm.device)
         streamer = _CallbackStreamer(tok, on_text) if on_text else None
+        settings = self.fit_output(settings, enc["input_ids"].shape[1])
         out = lm.model.generate(**enc, **settings.generate_kwargs(lm.model.generation_config), streamer=streamer)
         if lm.family == "causal":
             out = out[:, enc["input_ids"].shape[1]:]
