@@ -1,5 +1,5 @@
-import sys
+from summarizer.cli import exit_process
 
 from .cli import main
 
-sys.exit(main())
+exit_process(main())

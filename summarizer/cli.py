@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import fields
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -51,6 +51,20 @@ def run_main(command: Callable[[], int]) -> int:
             raise
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def exit_process(code: int) -> NoReturn:
+    """Leave with `code`; after Ctrl-C at once (os._exit): interpreter shutdown would otherwise wait
+    for CTranslate2's worker threads to finish their whole batch (seconds to minutes)."""
+    if code == EXIT_INTERRUPTED:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe or stream: nothing more to say
+                pass
+        os._exit(code)
+    sys.exit(code)
 
 
 def fill(cls, args: argparse.Namespace, **extra):
@@ -239,3 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging()
         return args.func(args)
     return run_main(command)
+
+
+def entry() -> NoReturn:
+    """The `summarizer` console script."""
+    exit_process(main())

@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,6 +114,19 @@ def test_ctrl_c_during_the_imports_exits_130_without_traceback(module, args, tmp
                            tmp_path, lambda: time.time() - t0 > 0.5)
     assert code == 130, err[-800:]
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "interrupted", err[-800:]
+
+
+def test_after_ctrl_c_the_process_does_not_wait_for_worker_threads(tmp_path):
+    """CTranslate2 finishes a running batch before the interpreter may exit; exit_process leaves
+    at once after an interrupt (a thread sleeping a minute stands in for that batch)."""
+    script = ("import threading, time\n"
+              "from summarizer.cli import exit_process\n"
+              "threading.Thread(target=time.sleep, args=(60,)).start()\n"
+              "print('bye', flush=True)\n"
+              "exit_process(130)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 130 and done.stdout == "bye\n", done.stderr
 
 
 def test_ctrl_c_mid_job_exits_130_and_says_how_to_resume(tiny_seq2seq, tmp_path, example_reports):

@@ -141,6 +141,26 @@ def test_outputs_past_the_decoder_positions_are_cut_alike(pair):
     assert max(a[1]) <= (hf.positions - 1 if hf.positions else 300) and min(a[1]) >= 150
 
 
+def test_ctrl_c_is_not_held_by_a_running_batch():
+    """A blocking CTranslate2 call holds Ctrl-C until its batch ends; results are polled instead,
+    and the model is kept referenced (freeing it would wait for the batch as well)."""
+    import os
+    import signal
+    import threading
+
+    from summarizer.backends import ct2
+
+    class Pending:  # an asynchronous result whose batch never ends
+        def done(self) -> bool:
+            return False
+
+    model = object()
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        ct2._wait([Pending()], model)
+    assert ct2._INTERRUPTED.pop() is model
+
+
 def test_forced_bos_is_a_target_prefix(lively_bart):
     from transformers import GenerationConfig
 

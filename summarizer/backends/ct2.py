@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Sequence
@@ -226,15 +227,18 @@ class CT2Backend(Generator):
         prefix = opts.pop("prefix")
         stream = _Stream(tok, on_text) if on_text and opts["beam_size"] == 1 and len(texts) == 1 else None
         if stream:
-            opts["callback"] = stream.step
+            opts["callback"] = stream.step  # runs in this thread, where Ctrl-C lands
+        else:
+            opts["asynchronous"] = True  # waited for in short sleeps, so Ctrl-C is not held until the batch ends
         if self.family == "causal":
             ids: list[list[int]] = [[] for _ in tokens]
             for group in length_groups([len(t) for t in tokens], opts["max_length"]):
-                results = self.model.generate_batch([tokens[k] for k in group], **opts)
+                results = _wait(self.model.generate_batch([tokens[k] for k in group], **opts), self.model)
                 for k, r in zip(group, results):
                     ids[k] = r.sequences_ids[0]
         else:
-            results = self.model.translate_batch(tokens, [prefix] * len(tokens) if prefix else None, **opts)
+            results = _wait(self.model.translate_batch(tokens, [prefix] * len(tokens) if prefix else None, **opts),
+                            self.model)
             ids = [tok.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
         if stream:
             stream.finish()
@@ -267,6 +271,24 @@ def length_groups(lengths: Sequence[int], new_tokens: int, row_cost: float = ROW
         groups.append(order[cut[j]:j])
         j = cut[j]
     return groups[::-1]
+
+
+_INTERRUPTED: list = []  # models whose batch a Ctrl-C left running (see _wait)
+
+
+def _wait(results: list, model: Any) -> list:
+    """The results of a CTranslate2 call. An asynchronous call's are polled: a blocking wait
+    inside the C++ library would hold a Ctrl-C until the whole batch is done (tens of seconds).
+    On Ctrl-C the model is kept referenced: freeing it would wait for the batch just the same,
+    and the commands leave with os._exit (`summarizer.cli.exit_process`)."""
+    try:
+        for r in results:
+            while hasattr(r, "done") and not r.done():
+                time.sleep(0.01)
+    except KeyboardInterrupt:
+        _INTERRUPTED.append(model)
+        raise
+    return [r.result() if hasattr(r, "done") else r for r in results]
 
 
 class _Stream:
