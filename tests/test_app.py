@@ -32,13 +32,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(model: Path, models_dir: Path, log_path: Path, *extra: str, timeout: float = 180):
+def running_app(model: Path, models_dir: Path, log_path: Path, *extra: str, timeout: float = 180,
+                env: dict | None = None):
     """`python app.py` in a subprocess on a free port; yields its URL, stops it afterwards."""
     import httpx
 
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               TOKENIZERS_PARALLELISM="false")
+               TOKENIZERS_PARALLELISM="false", **(env or {}))
     cmd = [sys.executable, str(ROOT / "app.py"), "--model", str(model), "--models-dir", str(models_dir),
            "--port", str(port), *extra]
     with open(log_path, "w") as log:
@@ -128,7 +129,8 @@ def test_engine_ct2_serves_the_same_bullets(client, tiny_seq2seq, models_dir, tm
     from gradio_client import Client
 
     md, *_, stats, _, _ = client.predict(SHORT_REPORT, api_name="/summarize", length="short", beams=1)
-    with running_app(tiny_seq2seq, models_dir, tmp_path / "app.log", "--engine", "ct2", "--dtype", "float32") as url:
+    with running_app(tiny_seq2seq, models_dir, tmp_path / "app.log", "--engine", "ct2", "--dtype", "float32",
+                     env={"KD_CACHE": str(tmp_path / "cache")}) as url:  # the conversion stays out of ~/.cache
         md_ct2, *_, stats_ct2, _, _ = Client(url, verbose=False).predict(SHORT_REPORT, api_name="/summarize",
                                                                         length="short", beams=1)
     assert bullets_of(md_ct2) == bullets_of(md) and bullets_of(md)

@@ -391,8 +391,9 @@ def test_ray_engine_matches_the_local_engine(lively_model, tmp_path, capsys):
     assert by_id(read_jsonl(tmp_path / "ray.jsonl")) == by_id(read_jsonl(tmp_path / "local.jsonl"))
 
 
-def test_a_job_resumes_only_with_the_same_dtype(lively_model, tmp_path, capsys):
+def test_a_job_resumes_only_with_the_same_dtype(lively_model, tmp_path, capsys, monkeypatch):
     """int8 writes other words than float32: one output must not mix them (the device may change)."""
+    monkeypatch.setenv("KD_CACHE", str(tmp_path / "cache"))  # the conversions stay out of ~/.cache
     arts = make_articles(3)
     src = write_jsonl(tmp_path / "in.jsonl", arts[:2])
     out = tmp_path / "out.jsonl"
