@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe_failure(e: BaseException) -> str:
     """A failure users can act on, in one line: out of memory (GPU or CPU), disk errors, else the error itself."""
-    from summarizer.models import is_out_of_memory
+    from summarizer.devices import is_out_of_memory
 
     if is_out_of_memory(e):
         return ("out of memory; lower --batch-size (raise --gradient-accumulation-steps to keep the effective "

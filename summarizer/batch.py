@@ -270,7 +270,7 @@ def summarize_batch(summarizer: "Summarizer", items: list[Item], settings: Gener
         summaries = summarizer.summarize_many([it.text for it in items], settings, batch_size=len(items))
         return [result_row(it, summarizer.name, s) for it, s in zip(items, summaries)]
     except Exception as e:
-        from .models import is_out_of_memory
+        from .devices import is_out_of_memory
 
         if is_out_of_memory(e):
             _free_gpu_memory()

@@ -12,7 +12,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from dataclasses import fields
 from pathlib import Path
 from typing import Callable, NoReturn
@@ -25,32 +27,64 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class _Interrupts:
+    """Python's own Ctrl-C handler that also remembers the Ctrl-C. A KeyboardInterrupt that lands
+    inside a library's import can come out as another error (numpy's lazy attributes recurse,
+    transformers reports "Could not import module"); after a Ctrl-C any failure is its doing."""
+
+    seen = False
+
+    def __call__(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+
 def run_main(command: Callable[[], int]) -> int:
     """Run a command; turn what went wrong into one line on stderr and an exit code."""
+    interrupts = _Interrupts()
+    previous = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous = signal.signal(signal.SIGINT, interrupts)
+    try:
+        return _run(command, interrupts)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(command: Callable[[], int], interrupts: _Interrupts) -> int:
     try:
         from .inputs import InputError
         from .models import ModelLoadError
         from .settings import SettingsError
         try:
-            return command()
+            code = command()
         except (InputError, SettingsError, ModelLoadError) as e:
             print(f"error: {e}", file=sys.stderr)
-            return EXIT_USAGE
+            code = EXIT_USAGE
+        return _interrupted() if code != EXIT_OK and interrupts.seen else code
     except KeyboardInterrupt:  # also during the imports, which take seconds
-        print("interrupted", file=sys.stderr)
-        # When Ctrl-C lands inside code an import runs through a string exec (dataclasses, namedtuple
-        # do that), CPython flags it as unhandled even though we caught it, and `python -m` then kills
-        # itself with SIGINT (exit -2, not 130). Any later string exec clears that flag.
-        exec("None")
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except BrokenPipeError:  # `... | head`: the reader left; nothing to report
         sys.stderr.close()
         return EXIT_OK
     except Exception as e:  # a last resort: one line, not a traceback
+        if interrupts.seen:
+            return _interrupted()
         if os.environ.get("KD_DEBUG"):
             raise
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def _interrupted() -> int:
+    print("interrupted", file=sys.stderr)
+    # When Ctrl-C lands inside code an import runs through a string exec (dataclasses, namedtuple
+    # do that), CPython flags it as unhandled even though we caught it, and `python -m` then kills
+    # itself with SIGINT (exit -2, not 130). Any later string exec clears that flag.
+    exec("None")
+    return EXIT_INTERRUPTED
 
 
 def exit_process(code: int) -> NoReturn:
@@ -105,7 +139,7 @@ def settings_from_args(args: argparse.Namespace):
 
 def check_device_args(args: argparse.Namespace) -> None:
     """Refuse an impossible --device/--dtype before reading data or loading a model."""
-    from .models import resolve_device, resolve_dtype
+    from .devices import resolve_device, resolve_dtype
 
     if args.engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, ...)
         from .backends.ct2 import compute_type, ct2_device

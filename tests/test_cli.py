@@ -116,6 +116,33 @@ def test_ctrl_c_during_the_imports_exits_130_without_traceback(module, args, tmp
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "interrupted", err[-800:]
 
 
+def test_a_ctrl_c_that_a_library_turns_into_another_error_is_still_an_interrupt(capsys):
+    """Ctrl-C inside numpy's lazy import made transformers raise "ModuleNotFoundError: Could not
+    import module 'PreTrainedModel'" (exit 1); after a Ctrl-C any failure means interrupted."""
+    import signal
+
+    from summarizer.cli import run_main
+
+    def importing() -> int:
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt as e:
+            raise ModuleNotFoundError("Could not import module 'PreTrainedModel'") from e
+        return 0
+
+    def failing_after_an_interrupt() -> int:  # a command that caught the Ctrl-C and reported a failure
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            return 1
+        return 0
+
+    assert run_main(importing) == 130 and run_main(failing_after_an_interrupt) == 130
+    assert capsys.readouterr().err.splitlines() == ["interrupted", "interrupted"]
+    assert run_main(lambda: 1 / 0) == 1  # without a Ctrl-C a failure stays one
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 def test_after_ctrl_c_the_process_does_not_wait_for_worker_threads(tmp_path):
     """CTranslate2 finishes a running batch before the interpreter may exit; exit_process leaves
     at once after an interrupt (a thread sleeping a minute stands in for that batch)."""

@@ -393,10 +393,10 @@ def test_ct2_device_check_uses_ctranslate2_devices(monkeypatch):
     CTranslate2 (CPU or CUDA), not torch."""
     import argparse
 
-    import summarizer.models as models
+    import summarizer.devices as devices
     from summarizer.cli import check_device_args
 
-    monkeypatch.setattr(models, "_mps_available", lambda: True)
+    monkeypatch.setattr(devices, "_mps_available", lambda: True)
     check_device_args(argparse.Namespace(engine="ct2", device="auto", dtype="int8"))  # no error
     with pytest.raises(ModelLoadError):
         check_device_args(argparse.Namespace(engine="ct2", device="mps", dtype="auto"))
