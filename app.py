@@ -39,7 +39,7 @@ from summarizer.backends import ENGINES
 from summarizer.cli import check_device_args
 from summarizer.inputs import read_path
 from summarizer.pipeline import read_report
-from summarizer.models import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
+from summarizer.names import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
 from summarizer.settings import LENGTH_PRESETS, MAX_BEAMS, MAX_BULLETS, MAX_NEW_TOKENS_LIMIT
 
 log = logging.getLogger("app")

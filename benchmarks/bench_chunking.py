@@ -120,7 +120,7 @@ def load_tokenizer(name: str):
         return build_tokenizer(max_length=512)
     if name == "smollm2":
         from summarizer.cache import cache_dir
-        from summarizer.models import DEFAULT_NAME, _gguf_file
+        from summarizer.names import DEFAULT_NAME, _gguf_file
         converted = cache_dir() / DEFAULT_NAME
         if (converted / "tokenizer.json").exists():
             return AutoTokenizer.from_pretrained(converted)

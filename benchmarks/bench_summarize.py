@@ -38,7 +38,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from summarizer import Summarizer
-    from summarizer.models import _gguf_file, default_model_dir
+    from summarizer.names import _gguf_file, default_model_dir
 
     hf_logging.disable_progress_bar()
     default_model_dir()  # make sure the conversion exists before timing

@@ -90,7 +90,7 @@ def _systems(args: argparse.Namespace) -> list[System]:
     if is_baseline(args.model):
         systems.append(System(args.model.lower(), "baseline", args.model.lower()))
     elif args.model or not systems:
-        from summarizer.models import resolve_model
+        from summarizer.names import resolve_model
 
         label = Path(args.model).name if args.model else resolve_model(None)[1].replace(" (default)", "")
         systems.append(System(_slug(label), "model", args.model))
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not args.compare and not args.data:
             parser.error("--data is required (or --compare DIR_A DIR_B)")
-        setup_logging()
+        setup_logging(getattr(args, "model", None))
         if args.compare:
             return cmd_compare(args)
         try:

@@ -9,7 +9,6 @@ mixes two configurations. run.json says what the folder holds, for people.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -128,7 +128,6 @@ def markdown_report(systems: list[dict[str, Any]], chart: str | None = None) -> 
     for s in systems:
         f = s.get("faithfulness") or {}
         ln = s.get("lengths") or {}
-        sup = s.get("support") or {}
         get = lambda k: (f.get(k) or {}).get("mean")  # noqa: E731
         novel = "/".join(_pct(get(f"novel_{n}gram")) for n in (1, 2, 3))
         out.append(f"| {s['system']} | {_pct(get('numbers_in_source'))} | {_pct(get('names_in_source'))} | "

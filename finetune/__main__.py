@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
         hf_logging.set_verbosity_warning()
         from summarizer.inputs import InputError
-        from summarizer.models import ModelLoadError
+        from summarizer.names import ModelLoadError
         from summarizer.settings import SettingsError
 
         from .config import FinetuneError, parse_args

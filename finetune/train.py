@@ -49,14 +49,14 @@ BEST_METRIC = "rougeLsum"
 def default_base() -> str:
     """The model finetuning starts from by default: SmolLM2-135M-Instruct, by its summarizer alias
     (portable: an adapter that names it loads on any machine with the PyPI package)."""
-    from summarizer.models import SMOLLM2
+    from summarizer.names import SMOLLM2
 
     return SMOLLM2
 
 
 def resolve_init(name: str | None) -> tuple[str, str]:
     """(what to pass to load_model, how an adapter names its base so that load_model finds it again)."""
-    from summarizer.models import DEFAULT_MODEL
+    from summarizer.names import DEFAULT_MODEL
 
     if name in (None, "", DEFAULT_MODEL):  # "default" is the shipped extractive model: nothing to finetune
         return default_base(), default_base()

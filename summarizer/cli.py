@@ -56,7 +56,7 @@ def run_main(command: Callable[[], int]) -> int:
 def _run(command: Callable[[], int], interrupts: _Interrupts) -> int:
     try:
         from .inputs import InputError
-        from .models import ModelLoadError
+        from .names import ModelLoadError
         from .settings import SettingsError
         try:
             code = command()
@@ -139,12 +139,15 @@ def settings_from_args(args: argparse.Namespace):
 
 def check_device_args(args: argparse.Namespace) -> None:
     """Refuse an impossible --device/--dtype before reading data or loading a model."""
-    from .devices import resolve_device, resolve_dtype
+    from .names import check_names, names_extractive
 
     if args.engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, ...)
         from .backends.ct2 import compute_type, ct2_device
         compute_type(args.dtype, ct2_device(args.device)[0])
+    elif names_extractive(args.model):  # numpy on the CPU: names only, no torch to import
+        check_names(args.device, args.dtype)
     else:
+        from .devices import resolve_device, resolve_dtype
         resolve_dtype(args.dtype, resolve_device(args.device))
 
 
@@ -268,8 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging() -> None:
+def setup_logging(model: str | None = None) -> None:
     logging.basicConfig(level=os.environ.get("KD_LOG", "WARNING"), format="%(levelname)s: %(message)s")
+    from .names import names_extractive
+
+    if names_extractive(model):  # no weights load through transformers, and importing it takes a second
+        return
     try:
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()  # weight-loading bars are noise on a command line
@@ -284,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             args.engine_compat = args.engine
             if args.engine == "ray":
                 args.engine = "transformers"
-        setup_logging()
+        setup_logging(getattr(args, "model", None))
         return args.func(args)
     return run_main(command)
 

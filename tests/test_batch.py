@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from summarizer import InputError, Summarizer
+from summarizer import InputError
 from summarizer.backends.transformers import TransformersBackend
 from summarizer.batch import Item, plan_batches
 from summarizer.journal import Journal

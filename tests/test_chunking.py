@@ -72,7 +72,7 @@ def _unigram_tokenizer():
 
 def _smollm2_tokenizer():
     from summarizer.cache import cache_dir
-    from summarizer.models import DEFAULT_NAME
+    from summarizer.names import DEFAULT_NAME
 
     folder = cache_dir() / DEFAULT_NAME
     if not (folder / "tokenizer.json").exists():

@@ -176,3 +176,23 @@ def test_ctrl_c_mid_job_exits_130_and_says_how_to_resume(tiny_seq2seq, tmp_path,
                             "--logging-steps", "1"], tmp_path, lambda: (out / "train_log.jsonl").exists(),
                            env={"FINETUNE_STEP_DELAY": "0.5"})
     assert code == 130 and "--resume" in err and "Traceback" not in err, err[-800:]
+
+
+def test_the_default_model_never_imports_torch(tmp_path, example_reports):
+    """The default model is numpy only: `summarizer summarize` with it must not pay torch's and
+    transformers' import (about 4 of its 5 seconds before); a device typo is still refused."""
+    report = tmp_path / "report.txt"
+    report.write_text(example_reports["harbor_bridge.txt"], encoding="utf-8")
+    script = ("import runpy, sys\n"
+              f"sys.argv = ['summarizer', 'summarize', {str(report)!r}, '--device', 'cpu']\n"
+              "try:\n"
+              "    runpy.run_module('summarizer', run_name='__main__')\n"
+              "except SystemExit as e:\n"
+              "    print('exit', e.code, 'torch' in sys.modules, 'transformers' in sys.modules)\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert done.stdout.startswith("## Key Developments") and done.stdout.splitlines()[-1] == "exit 0 False False", \
+        done.stdout[-500:] + done.stderr[-500:]
+    typo = subprocess.run([sys.executable, "-m", "summarizer", "summarize", str(report), "--device", "gpu"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert typo.returncode == 2 and "unknown device 'gpu'" in typo.stderr

@@ -16,7 +16,8 @@ from summarizer import GenerationSettings, SettingsError, Summarizer  # noqa: E4
 from summarizer.backends import ct2_convert  # noqa: E402
 from summarizer.backends.ct2 import CT2Backend, compute_type  # noqa: E402
 from summarizer.backends.transformers import TransformersBackend  # noqa: E402
-from summarizer.models import DEFAULT_NAME, LoadedModel, ModelLoadError, load_model  # noqa: E402
+from summarizer.models import LoadedModel, ModelLoadError, load_model  # noqa: E402
+from summarizer.names import DEFAULT_NAME  # noqa: E402
 
 ARTICLES = [
     "The city council voted 7-2 on Tuesday to close the Elm Street bridge for repairs. Engineers "

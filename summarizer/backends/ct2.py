@@ -23,8 +23,9 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import prompts
-from ..models import (DEFAULT_NAME, LoadedModel, ModelLoadError, detect_family, is_out_of_memory, load_model,
-                      position_limit, resolve_model)
+from ..devices import is_out_of_memory
+from ..models import LoadedModel, detect_family, load_model, position_limit
+from ..names import DEFAULT_NAME, ModelLoadError, resolve_model
 from ..settings import SettingsError
 from .base import OnText
 from .ct2_convert import HF_DIR, cache_key, convert_into_cache, ct2_cache, is_converted
