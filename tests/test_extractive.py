@@ -62,6 +62,7 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("He stands accused of killing 12 people in the attack on Monday.", True),  # a pronoun is no caption's name
     ("Apple holds about 40 percent of the smartphone market in the US.", True),  # no day, no event
     ("The talks had hit a snag on Saturday over the new terms.", True),
+    ("Officials said we would see the first trains run in May.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok
@@ -212,5 +213,9 @@ def test_half_quotations_are_never_bullets():
     assert half_quoted(['The show "Glee"\'s finale aired.', "Fans cheered."]) == [False, False]
     assert half_quoted(["`` We are ready .", "'' The mayor left the building at noon .", "Then it rained ."]) == [
         False, False, False]
+    # a quotation too long to follow: each of its sentences is judged by its own marks
+    long = ['"We started the work in the spring.'] + [f"Part {i} of what she said goes on here." for i in range(5)] + [
+        'It ended well," she said.', "The council met later."]
+    assert half_quoted(long) == [True, False, False, False, False, False, True, False]
     # a quote never runs from one section of a report into the next
     assert half_quoted(['He said "it opens here.', "Then this."], ["lede", "Funding"]) == [True, False]
