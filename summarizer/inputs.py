@@ -249,8 +249,36 @@ def html_to_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]{2,}")
+_MOJIBAKE_SIGNS = re.compile("[ÂÃâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]")
+
+
+def fix_mojibake(text: str) -> str:
+    """UTF-8 that was once read as Windows-1252 ("Â£5", "donâ€™t") put right, run by run. A run is
+    changed only when it re-decodes as UTF-8, so real accents ("café", "Zürich") never are."""
+    if not _MOJIBAKE_SIGNS.search(text):
+        return text
+
+    def byte(c: str) -> bytes:  # the five bytes Windows-1252 leaves undefined came through as themselves
+        try:
+            return c.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(c) < 256:
+                return bytes([ord(c)])
+            raise
+
+    def fix(m: re.Match) -> str:
+        run = m.group()
+        try:
+            return b"".join(byte(c) for c in run).decode("utf-8")
+        except UnicodeError:
+            return run
+    return _NON_ASCII.sub(fix, text)
+
+
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """Validate text for summarizing: not empty, not too large; HTML reduced to text."""
+    """Validate text for summarizing: not empty, not too large; HTML reduced to text; mojibake
+    ("Â£", "â€™") put right."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
@@ -260,6 +288,7 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         raise InputError("input contains NUL characters; is it a binary file?")
     if looks_like_html(text):
         text = html_to_text(text)
+    text = fix_mojibake(text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text

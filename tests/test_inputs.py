@@ -190,3 +190,18 @@ def test_decode_utf8_does_not_sniff():
     with pytest.raises(InputError, match=r"byte 0xff at offset 5"):
         decode_utf8(codecs.BOM_UTF8 + b"ab\xffc")
     assert decode_utf8(codecs.BOM_UTF8 + "é".encode()) == "é"
+
+
+@pytest.mark.parametrize("broken, fixed", [
+    ("The fare rose to Â£5 and they donâ€™t like it.", "The fare rose to £5 and they don’t like it."),
+    ("â€œWe are readyâ€\x9d, the mayor said â€” then left.", "“We are ready”, the mayor said — then left."),
+    ("A cafÃ© in ZÃ¼rich opened.", "A café in Zürich opened."),
+    ("A café in Zürich opened for £5.", "A café in Zürich opened for £5."),  # right already: untouched
+    ("Tokyo (東京) and Â£5.", "Tokyo (東京) and £5."),  # each run on its own
+    ("Ã is a letter too, as in SÃO.", "Ã is a letter too, as in SÃO."),  # no UTF-8 behind it: untouched
+])
+def test_mojibake_is_put_right(broken, fixed):
+    from summarizer.inputs import fix_mojibake
+
+    assert fix_mojibake(broken) == fixed
+    assert clean_text(broken) == fixed
