@@ -14,6 +14,7 @@ Exit codes: 0 success, 2 bad usage or bad input, 1 any other failure, 130 interr
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from summarizer.cli import (EXIT_OK, Parser, add_generation_args, check_device_args, run_main, settings_from_args,
                             setup_logging)
+from summarizer.journal import sidecar
 
 CHART = "rouge.png"
 REPORT = "report.md"
@@ -161,6 +163,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         taken = [str(d / PER_ARTICLE) for d in dirs.values() if (d / PER_ARTICLE).exists()]
         if taken:
             raise InputError(f"{taken[0]} exists; pass --resume to continue that run or --overwrite to replace it")
+    if args.resume:  # a folder continues only the system that started it
+        for s in systems:
+            before = _started_by(dirs[s.name] / PER_ARTICLE)
+            if before is not None and before != s.name:
+                raise InputError(f"{dirs[s.name]} holds a run of {before!r}, not {s.name!r}; resume it with the "
+                                 "same --model, or pick another --output-dir")
 
     # Cheap systems first, so a wrong field or file fails before an hour of generation.
     predictions: dict[str, tuple[list[str], str, list[str]]] = {}
@@ -193,6 +201,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             rows = score_rows(data.examples, preds, s.name)
             if s.kind == "baseline":
                 generation = {"baseline": s.spec}
+        if s.kind != "model":  # these rows are no model run's: a later --resume must not take them for one
+            sidecar(d / PER_ARTICLE).unlink(missing_ok=True)
         write_jsonl(d / PER_ARTICLE, rows)
         metrics = system_metrics(rows, data, s.name, source, model=model, generation=generation,
                                  bootstrap=args.bootstrap, seed=args.seed, notes=notes,
@@ -210,6 +220,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"\nwrote {out_dir}/ ({', '.join([METRICS, PER_ARTICLE, REPORT, CHART])}"
           f"{'; one folder per system' if len(results) > 1 else ''})", file=sys.stderr)
     return EXIT_OK
+
+
+def _started_by(per_article: Path) -> str | None:
+    """The system whose model run wrote this per_article.jsonl (from its sidecar), if any."""
+    try:
+        return json.loads(sidecar(per_article).read_text(encoding="utf-8")).get("system")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,10 @@ class ModelRun:
 
     def config(self) -> dict[str, Any]:
         """What must match for `--resume` to continue a folder."""
-        return {"model": self.model, "engine": self.engine, "dtype": self.dtype, "settings": self.settings.to_dict()}
+        from summarizer.names import model_fingerprint
+
+        return {"model": self.model, "weights": model_fingerprint(self.model), "engine": self.engine,
+                "dtype": self.dtype, "settings": self.settings.to_dict()}
 
 
 def baseline_predictions(data: EvalData, name: str) -> list[str]:

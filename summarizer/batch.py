@@ -20,6 +20,7 @@ Design, and why:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -30,13 +31,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .inputs import InputError
 from .journal import Journal, table_format, write_table
+from .names import model_fingerprint
 from .records import ID_FIELDS, TEXT_FIELDS, get_field, pick_column, read_records
 from .settings import GenerationSettings
 
 if TYPE_CHECKING:
     from .pipeline import Summarizer, Summary
 
-COLUMNS = ["id", "line", "bullets", "markdown", "support", "warnings", "model", "chunks", "input_tokens",
+COLUMNS = ["id", "line", "text_sha1", "bullets", "markdown", "support", "warnings", "model", "chunks", "input_tokens",
            "output_tokens", "notes", "error"]
 LIST_COLUMNS = {"bullets", "support", "warnings", "notes"}
 DEFAULT_WINDOW = {"local": 10_000, "ray": 100_000}
@@ -101,7 +103,7 @@ class JobReport:
 def result_row(item: Item, model: str, summary: "Summary | None" = None, error: str | None = None) -> dict:
     error = error or (summary.error if summary else None)
     ok = summary is not None and not error
-    return {"id": item.id, "line": item.line,
+    return {"id": item.id, "line": item.line, "text_sha1": text_hash(item.text),
             "bullets": list(summary.bullets) if ok else [],
             "markdown": summary.markdown if ok else "",
             "support": [s.score for s in summary.support] if ok else [],
@@ -113,6 +115,12 @@ def result_row(item: Item, model: str, summary: "Summary | None" = None, error: 
             "output_tokens": summary.output_tokens if ok else 0,
             "notes": list(summary.notes) if ok else [],
             "error": _where(item, error) if error else None}
+
+
+def text_hash(text: str) -> str:
+    """A short fingerprint of a row's text: a resume checks it, so an edited or shifted row is
+    never paired with the summary of the text that stood there before."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _where(item: Item, error: str) -> str:
@@ -320,7 +328,8 @@ def job_fingerprint(cfg: BatchConfig) -> dict:
     return {"kind": "key-developments batch",
             "input": str(src.resolve()) if src.exists() else cfg.input,
             "text_field": cfg.text_field, "id_field": cfg.id_field,
-            "model": cfg.model, "engine": cfg.engine, "dtype": cfg.dtype, "settings": cfg.settings.to_dict()}
+            "model": cfg.model, "weights": model_fingerprint(cfg.model), "engine": cfg.engine, "dtype": cfg.dtype,
+            "settings": cfg.settings.to_dict()}
 
 
 def check_config(cfg: BatchConfig) -> None:
@@ -380,14 +389,21 @@ def _engine(cfg: BatchConfig, summarizer: "Summarizer | None") -> tuple[Engine, 
 
 
 def _same_ids(rows: Iterable[Item | dict], journal: Journal) -> Iterator[Item | dict]:
-    """Rows as they come, after checking that a row already written has the same id now: a
-    resume must never pair one row's result with another row."""
+    """Rows as they come, after checking that a row already written has the same id and text now:
+    a resume must never pair one row's result with another row (made-up ids like "line-3" match
+    whatever stands on line 3, so the text decides)."""
     for r in rows:
         line, rid = (r.line, r.id) if isinstance(r, Item) else (r["line"], r["id"])
         before = journal.done.get(line)
-        if before is not None and before["id"] != rid:
+        if before is None:
+            yield r
+            continue
+        if before["id"] != rid:
             raise InputError(f"{journal.path} holds id {before['id']!r} for line {line}, but the input now has "
                              f"{rid!r} there: the input changed; pass --overwrite to start over")
+        if isinstance(r, Item) and before.get("text_sha1") and before["text_sha1"] != text_hash(r.text):
+            raise InputError(f"{journal.path} holds the summary of another text for line {line} (id {rid!r}): "
+                             "the input changed; pass --overwrite to start over")
         yield r
 
 

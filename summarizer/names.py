@@ -4,6 +4,7 @@ never has to import torch or transformers (seconds of start-up)."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import logging
 import os
@@ -36,6 +37,34 @@ def check_names(device: str | None, dtype: str | None) -> None:
         raise ModelLoadError(f"unknown device {device!r}; use {DEVICE_HELP}")
     if str(dtype or "auto").strip().lower() not in DTYPE_NAMES:
         raise ModelLoadError(f"unknown dtype {dtype!r}; use {DTYPE_HELP}")
+
+
+_NOT_WEIGHTS = ("README.md", "metrics.json")  # documentation: editing it changes no output
+
+
+def model_fingerprint(name: str | None) -> str | None:
+    """A short hash of a local model folder (its small files' contents, the sizes of the others),
+    or of the installed SmolLM2 package: a resumed job refuses a retrained model, whose rows would
+    differ from those already written. None for a hub id (its revision is the hub's business)."""
+    if name in (None, "", DEFAULT_MODEL):
+        name = str(EXTRACTIVE_DIR) if names_extractive(name) else SMOLLM2
+    if name == SMOLLM2:
+        try:
+            return f"{DEFAULT_PACKAGE}-{importlib.metadata.version(DEFAULT_PACKAGE)}"
+        except importlib.metadata.PackageNotFoundError:
+            return None
+    folder = Path(os.path.expanduser(name))
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha1()
+    for f in sorted(folder.iterdir()):
+        if not f.is_file() or f.name in _NOT_WEIGHTS:
+            continue
+        size = f.stat().st_size
+        digest.update(f"{f.name}:{size}:".encode())
+        if size <= 1 << 20:
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def names_extractive(name: str | None) -> bool:

@@ -339,6 +339,38 @@ def test_a_changed_input_is_not_resumed(lively_model, tmp_path, capsys):
     assert "overwrite the input" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("change", ["insert a row first", "edit a row"])
+def test_rows_without_ids_are_checked_by_their_text(lively_model, tmp_path, capsys, change):
+    """Made-up ids ("line-1") match whatever stands on that line: the text hash catches a row put
+    in front or edited, where the old summary would otherwise stay beside another text."""
+    arts = [{"article": a["article"]} for a in make_articles(4)]
+    src = write_jsonl(tmp_path / "in.jsonl", arts)
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 0
+    before = out.read_bytes()
+    if change == "insert a row first":
+        write_jsonl(src, [{"article": "A new first report about the harbour bridge and its cost."}] + arts)
+    else:
+        write_jsonl(src, arts[:2] + [{"article": arts[2]["article"] + " One more sentence."}] + arts[3:])
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 2
+    assert "holds the summary of another text" in capsys.readouterr().err
+    assert out.read_bytes() == before  # nothing appended or changed
+
+
+def test_a_retrained_model_does_not_resume_a_job(lively_model, tmp_path, capsys):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(lively_model, model)
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(3))
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", model, *GEN) == 0
+    cfg = model / "config.json"
+    cfg.write_text(cfg.read_text().replace("{", '{"retrained": true, ', 1))  # same name, other files
+    assert run_batch(src, "-o", out, "--model", model, *GEN) == 2
+    assert "another weights" in capsys.readouterr().err
+
+
 # ---- out of memory -----------------------------------------------------------------------
 def test_cuda_out_of_memory_halves_the_batch(lively_model, tmp_path, monkeypatch, capsys):
     """No GPU here, so the out-of-memory error is raised by a wrapper around the real

@@ -304,6 +304,24 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     assert_usage_error(code, err, "was started with another dtype", "same input and settings")
 
 
+def test_resume_never_mixes_two_systems(capsys, data, tmp_path, tiny_seq2seq):
+    """A folder holding one system's run is never resumed by another, and a baseline written over
+    a model run leaves nothing a later --resume could take for that model's rows."""
+    out = tmp_path / "o"
+    code, _, err = run(capsys, "--data", data, "--model", tiny_seq2seq, "--limit", "2", "--output-dir", out, *GEN_FLAGS)
+    assert code == 0, err
+    model_rows = read_rows(out / "per_article.jsonl")
+    code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--output-dir", out, "--resume")
+    assert_usage_error(code, err, "holds a run of", "same --model")
+    assert read_rows(out / "per_article.jsonl") == model_rows  # untouched
+
+    code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--output-dir", out, "--overwrite")
+    assert code == 0, err
+    code, _, err = run(capsys, "--data", data, "--model", tiny_seq2seq, "--limit", "2", "--output-dir", out,
+                       "--resume", *GEN_FLAGS)
+    assert_usage_error(code, err, "was not written by this tool")
+
+
 def test_model_run_with_an_empty_article_keeps_going(capsys, tmp_path, tiny_seq2seq):
     rows = [ROWS[0], dict(ROWS[1], article="   ")]
     data = write_jsonl(tmp_path / "d.jsonl", rows)
