@@ -188,13 +188,16 @@ def _acronym(word: str) -> bool:
 
 def _opens_sentence(text: str, start: int) -> bool:
     """Is the word at `start` the first of a sentence (or line)? A capital there says nothing."""
-    before = text[:start].rstrip(_OPENING_PUNCT)
-    if not before or before[-1] in "\n!?:;":
+    i = start  # text[:i] is text[:start] without its trailing opening punctuation (no copy: O(1))
+    while i > 0 and text[i - 1] in _OPENING_PUNCT:
+        i -= 1
+    if i == 0 or text[i - 1] in "\n!?:;":
         return True
-    if before[-1] != ".":
+    if text[i - 1] != ".":
         return False
-    prev = _WORD.findall(before[-12:])
-    return not (prev and before[:-1].endswith(prev[-1]) and (_is_title_abbr(prev[-1]) or _DOTTED.fullmatch(prev[-1])))
+    prev = _WORD.findall(text[max(0, i - 12):i])
+    return not (prev and text[max(0, i - 1 - len(prev[-1])):i - 1] == prev[-1]
+                and (_is_title_abbr(prev[-1]) or _DOTTED.fullmatch(prev[-1])))
 
 
 # ---- facts ----------------------------------------------------------------------------------
@@ -232,6 +235,21 @@ def _span_words(text: str, start: int, end: int) -> list[str]:
     return out
 
 
+def _overlap_test(spans: list[tuple[int, int]]):
+    """hit(start, end): does [start, end) overlap any of the spans? Calls must come with
+    non-decreasing `start` (a scan through the text): linear overall, where `any(...)` over every
+    span for every word took minutes on a long report."""
+    spans = sorted(spans)
+    i = 0
+
+    def hit(start: int, end: int) -> bool:
+        nonlocal i
+        while i < len(spans) and spans[i][1] <= start:
+            i += 1
+        return i < len(spans) and spans[i][0] < end
+    return hit
+
+
 def _numbers(text: str) -> list[Fact]:
     out: list[Fact] = []
     taken: list[tuple[int, int]] = []
@@ -244,11 +262,12 @@ def _numbers(text: str) -> list[Fact]:
         end = max(m.end(g) for g in ("num", "ord", "abbr", "scale"))
         out.append(_number_fact(text, m, value, end))
         taken.append((m.start("num"), end))
+    hit = _overlap_test(taken)
     for m in _SPELLED.finditer(text):
         value = _spelled_value(m.group("num"))
         if m.group("num").lower() in ("one", "zero") and not m.group("unit"):
             continue  # "one of them", "zero-emission": not figures; "one percent" is
-        if value is None or any(a < m.end("num") and m.start("num") < b for a, b in taken):
+        if value is None or hit(m.start("num"), m.end("num")):
             continue
         out.append(_number_fact(text, m, value, m.end("num")))
     return out
@@ -267,9 +286,11 @@ def _dates(text: str) -> list[Fact]:
 def _names(text: str, taken: list[tuple[int, int]]) -> list[Fact]:
     """Runs of capitalised words ("Mill City Council", "Dr. Amira Haddad", "U.S."). A lone
     capitalised word opening a sentence is no name ("Officials said"), unless an acronym."""
+    hit = _overlap_test(taken)
+
     def is_name_word(m: re.Match) -> bool:
         w = m.group()
-        if not w[0].isupper() or any(a < m.end() and m.start() < b for a, b in taken):
+        if not w[0].isupper() or hit(m.start(), m.end()):
             return False
         return not (_norm(w) in _NOT_NAMES and not _acronym(w))
 

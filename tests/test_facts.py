@@ -277,3 +277,35 @@ def test_two_names_glued_from_different_sentences_are_caught(i, data):
     glued = [f for f in extract(bullet) if f.kind == "name"]
     assume(len(glued) == 1 and glued[0].words == a.words + b.words)  # "Queen" + "Ann Lee": a title, not glue
     assert unsupported(bullet, src) == glued, bullet
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12)), max_size=12),
+       st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12)), max_size=12))
+def test_the_linear_overlap_scan_agrees_with_checking_every_span(spans, probes):
+    """facts checks each word against the numbers already found in one forward scan (it was
+    `any()` over every span for every word: minutes on a long report)."""
+    from summarizer.facts import _overlap_test
+
+    spans = [(a, a + n) for a, n in spans]
+    hit = _overlap_test(spans)
+    for a, n in sorted(probes):
+        assert hit(a, a + n) == any(s < a + n and a < e for s, e in spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=' \t\n.!?:;"“(-aAbBzZ12', max_size=40), st.integers(0, 40))
+def test_sentence_openings_read_without_copying_the_text(text, start):
+    from summarizer.facts import _DOTTED, _OPENING_PUNCT, _WORD, _is_title_abbr, _opens_sentence
+
+    start = min(start, len(text))
+    before = text[:start].rstrip(_OPENING_PUNCT)  # the plain reading it replaced
+    if not before or before[-1] in "\n!?:;":
+        expected = True
+    elif before[-1] != ".":
+        expected = False
+    else:
+        prev = _WORD.findall(before[-12:])
+        expected = not (prev and before[:-1].endswith(prev[-1])
+                        and (_is_title_abbr(prev[-1]) or bool(_DOTTED.fullmatch(prev[-1]))))
+    assert _opens_sentence(text, start) == expected
