@@ -23,7 +23,7 @@ from pathlib import Path
 
 from summarizer.cli import (EXIT_OK, Parser, add_generation_args, check_device_args, run_main, settings_from_args,
                             setup_logging)
-from summarizer.journal import sidecar
+from summarizer.journal import sidecar, unwritable
 
 CHART = "rouge.png"
 REPORT = "report.md"
@@ -159,6 +159,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--output-dir {out_dir} is a file; name a folder")
     dirs = {s.name: out_dir if len(systems) == 1 else out_dir / s.name for s in systems}
+    for d in dirs.values():  # a folder that cannot be made fails now, not after an hour of generation
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--output-dir: {unwritable(d, e)}") from None
     if not (args.resume or args.overwrite):
         taken = [str(d / PER_ARTICLE) for d in dirs.values() if (d / PER_ARTICLE).exists()]
         if taken:

@@ -28,18 +28,34 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + JOB_SUFFIX)
 
 
+def unwritable(path: Path, e: OSError) -> str:
+    """One line on why an output cannot be written there (a file where a folder must be, ...)."""
+    where = Path(e.filename) if e.filename else path
+    if isinstance(e, (FileExistsError, NotADirectoryError)):
+        blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+        if blocker is not None and blocker != path:
+            return f"cannot write {path}: {blocker} is a file, not a folder"
+    if isinstance(e, IsADirectoryError):
+        folder = next((Path(f) for f in (e.filename2, e.filename) if f and Path(f).is_dir()), where)
+        return f"cannot write {path}: {folder} is a folder"
+    return f"cannot write {path}: {e.strerror or e} ({where})"
+
+
 class Journal:
     def __init__(self, path: Path, job: dict[str, Any], key: str, overwrite: bool = False):
         self.path, self.job, self.key = Path(path), job, key
         self.done: dict[Any, dict] = {}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         meta = sidecar(self.path)
-        if overwrite:
-            self.path.unlink(missing_ok=True)
-        elif self.path.exists() and self.path.stat().st_size:
-            self._check_resumable(meta)
-        _write_json_atomic(meta, job)
-        self._f = self.path.open("a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if overwrite:
+                self.path.unlink(missing_ok=True)
+            elif self.path.exists() and self.path.stat().st_size:
+                self._check_resumable(meta)
+            _write_json_atomic(meta, job)
+            self._f = self.path.open("a", encoding="utf-8")
+        except OSError as e:  # before any work: a usage error in one line, not a traceback
+            raise InputError(unwritable(self.path, e)) from None
         self._lock()  # before any repair: never cut a line another job is writing
         for row in self._load_and_repair():
             self.done[row[key]] = row

@@ -339,6 +339,20 @@ def test_a_changed_input_is_not_resumed(lively_model, tmp_path, capsys):
     assert "overwrite the input" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("where, message", [
+    ("afile/out.jsonl", "afile is a file, not a folder"),
+    ("taken.jsonl", "taken.jsonl.job.json is a folder"),
+    ("/proc/out.jsonl", "cannot write /proc/out.jsonl"),
+])
+def test_an_output_that_cannot_be_written_is_a_usage_error(lively_model, tmp_path, capsys, where, message):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "taken.jsonl.job.json").mkdir()
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(2))
+    assert run_batch(src, "-o", tmp_path / where, "--model", lively_model, *GEN) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("change", ["insert a row first", "edit a row"])
 def test_rows_without_ids_are_checked_by_their_text(lively_model, tmp_path, capsys, change):
     """Made-up ids ("line-1") match whatever stands on that line: the text hash catches a row put

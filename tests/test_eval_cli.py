@@ -304,6 +304,12 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     assert_usage_error(code, err, "was started with another dtype", "same input and settings")
 
 
+def test_an_output_dir_that_cannot_be_made_fails_before_any_work(capsys, data, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--output-dir", tmp_path / "afile" / "run")
+    assert_usage_error(code, err, "afile is a file, not a folder")
+
+
 def test_resume_never_mixes_two_systems(capsys, data, tmp_path, tiny_seq2seq):
     """A folder holding one system's run is never resumed by another, and a baseline written over
     a model run leaves nothing a later --resume could take for that model's rows."""
