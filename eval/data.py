@@ -65,9 +65,7 @@ def as_text(value: Any) -> str:
         return value
     if isinstance(value, (list, tuple)):
         return "\n".join(as_text(v) for v in value if v is not None)
-    if isinstance(value, (int, float)):
-        return str(value)
-    raise TypeError(f"expected text or a list of bullets, got {type(value).__name__}")
+    raise TypeError(f"{type(value).__name__}, not text or a list of bullets")
 
 
 def _short(items: list[str], n: int = SHOW) -> str:
@@ -161,6 +159,10 @@ def load_data(source: str, article_field: str | None = None, reference_field: st
                 ident = get_field(rec.data, id_col)
             except KeyError:
                 problems.append(f"line {rec.line}: no id field {id_col!r}")
+                continue
+            if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
+                problems.append(f"line {rec.line}: id {id_col!r} is {type(ident).__name__ if ident != '' else 'empty'}, "
+                                "not text or a number")
                 continue
             ident = str(ident)
         else:

@@ -304,6 +304,22 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     assert_usage_error(code, err, "was started with another dtype", "same input and settings")
 
 
+@pytest.mark.parametrize("change, needle", [
+    ({"article": 42}, "article: int, not text"),
+    ({"highlights": 123}, "reference: int, not text"),
+    ({"highlights": ["A bullet.", 7]}, "reference: int, not text"),
+    ({"id": [1]}, "id 'id' is list, not text or a number"),
+    ({"id": None}, "id 'id' is NoneType, not text or a number"),
+    ({"id": True}, "id 'id' is bool, not text or a number"),
+])
+def test_wrong_typed_fields_are_refused(capsys, tmp_path, change, needle):
+    """A number is no article, and a list is no id (it would be scored as "[1]" or "None")."""
+    data = write_jsonl(tmp_path / "d.jsonl", [ROWS[0], {**ROWS[1], **change}])
+    code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--output-dir", tmp_path / "o",
+                       "--id-field", "id")
+    assert_usage_error(code, err, "line 2", needle, "--skip-bad-rows")
+
+
 def test_an_output_dir_that_cannot_be_made_fails_before_any_work(capsys, data, tmp_path):
     (tmp_path / "afile").write_text("x")
     code, _, err = run(capsys, "--data", data, "--model", "lead-3", "--output-dir", tmp_path / "afile" / "run")
