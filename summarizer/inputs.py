@@ -249,6 +249,7 @@ def html_to_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]{2,}")
 _MOJIBAKE_SIGNS = re.compile("[ÂÃâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]")
 
@@ -286,6 +287,10 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
                          "(raise it with max_input_chars / --max-chars)")
     if "\x00" in text:
         raise InputError("input contains NUL characters; is it a binary file?")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:  # JSON's "\ud800" escapes allow them; no encoder takes them
+        raise InputError(f"input holds an unpaired surrogate (U+{ord(surrogate.group()):04X}) at character "
+                         f"{surrogate.start():,}: it is not valid Unicode text")
     if looks_like_html(text):
         text = html_to_text(text)
     text = fix_mojibake(text)

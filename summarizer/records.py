@@ -198,7 +198,7 @@ def _jsonl_record(n: int, line: str) -> Record | None:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as e:
-        return Record(n, error=f"line {n}: malformed JSON ({e.msg} at column {e.colno})")
+        return Record(n, error=f"line {n}: malformed JSON ({e.msg.removesuffix(' at')} at column {e.colno})")
     except RecursionError:
         return Record(n, error=f"line {n}: JSON nested too deeply")
     if not isinstance(row, dict):

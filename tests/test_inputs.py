@@ -205,3 +205,9 @@ def test_mojibake_is_put_right(broken, fixed):
 
     assert fix_mojibake(broken) == fixed
     assert clean_text(broken) == fixed
+
+
+def test_an_unpaired_surrogate_is_refused_with_its_place():
+    """JSON lets "\\ud800" through; no encoder takes it, so it would fail deep inside generation."""
+    with pytest.raises(InputError, match=r"unpaired surrogate \(U\+D800\) at character 4"):
+        clean_text("abc \ud800 def")

@@ -270,3 +270,10 @@ def test_binary_jsonl_is_one_error_not_a_row_per_line(tmp_path):
     p.write_bytes(b'{"a": 1}\n\xff\xfe{"a": 2}\n')  # a later line starting like a UTF-16 mark
     recs = rows_of(p)
     assert recs[0].data == {"a": 1} and "line 2 is not valid UTF-8 (byte 0xff at offset 0)" in recs[1].error
+
+
+def test_malformed_json_messages_read_once(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"article": "a raw\ttab is a control character"}\n', encoding="utf-8")
+    (rec,) = list(read_records(path))
+    assert rec.error.startswith("line 1: malformed JSON (Invalid control character at column")
