@@ -269,6 +269,9 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
                 raise InputError(f"{path.name} line {first}: a quoted field opened here is never closed "
                                  "(the file ends inside it, so the rows after it cannot be read)")
             if header is None:
+                twice = sorted({h for h in row if h.strip() and row.count(h) > 1})
+                if twice:  # which of the two would be the article is anybody's guess
+                    raise InputError(f"{path.name}: the header names column {twice[0]!r} twice")
                 header = row
                 continue
             if len(row) > len(header):

@@ -277,3 +277,10 @@ def test_malformed_json_messages_read_once(tmp_path):
     path.write_text('{"article": "a raw\ttab is a control character"}\n', encoding="utf-8")
     (rec,) = list(read_records(path))
     assert rec.error.startswith("line 1: malformed JSON (Invalid control character at column")
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("id,article,article\n1,first text,second text\n", encoding="utf-8")
+    with pytest.raises(InputError, match="the header names column 'article' twice"):
+        list(read_records(p))
