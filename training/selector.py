@@ -29,7 +29,8 @@ import numpy as np
 from eval.baselines import lead
 from eval.rouge import score_pair, tokens
 from eval.stats import bootstrap_ci, paired_bootstrap
-from summarizer.compress import DeletionModel, candidate_spans, decide, tokenize
+from summarizer.compress import DeletionModel, decide
+from summarizer.spans import candidate_spans, tokenize
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, plan_picks,
                                    sentence_features)
 

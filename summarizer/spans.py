@@ -1,0 +1,294 @@
+"""Constituents a sentence can lose: tokens, and the spans that shallow rules propose for deletion
+(an aside in brackets or dashes, a phrase between two commas, an opening adverbial or connective,
+a trailing clause or attribution, a time expression, a trailing prepositional phrase, an adverb,
+an "X said" that opens the sentence).
+
+The rules say what may go, never what goes (the tagger in `summarizer.compress` decides). They keep
+a sentence's claim intact: no cut inside a quotation, no hedge or degree word, no source of a
+report or a forecast, no cut that leaves no main clause or splits a number or name from its words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+# ---- tokens --------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+(?:[-'’.,&/]\w+)*|['’](?:s|re|ve|ll|d|m|t)\b|--+|``|''|[^\w\s]")
+QUOTES = {'"', "“", "”", "``", "''", "‘", "’", "'"}
+DASHES = {"--", "---", "—", "–", "-"}
+END = {".", "!", "?"}
+
+
+@dataclass
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum() or self.text[0] == "_"
+
+
+def tokenize(sentence: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
+
+
+_W = lambda s: frozenset(s.split())  # noqa: E731
+LEAD_START = _W("""after before despite during following since although though while amid in on at earlier last this
+speaking according when as with without for from by under unlike like because if once until having now yesterday today
+meanwhile however but and so yet still also instead indeed moreover furthermore additionally separately elsewhere
+overall ultimately eventually finally currently recently previously initially then later monday tuesday wednesday
+thursday friday saturday sunday""")
+CONNECTIVES = _W("but and however meanwhile still yet so also now then instead indeed moreover furthermore "
+                 "additionally separately plus")
+TAIL_START = _W("""who which whose while as after before because saying including when where despite amid with adding
+following but although though according leaving making prompting sparking causing bringing allowing forcing meaning
+putting so until since than""")  # not "and"/"or": "a misguided, and often cynical, attempt" is no clause
+SAY = _W("said says say told added reported according announced claimed explained insisted stated confirmed revealed "
+         "warned admitted")
+TIME_NOUNS = _W("week month year weekend morning afternoon evening night day decade season summer winter spring autumn "
+                "fall century")
+WEEKDAYS = _W("monday tuesday wednesday thursday friday saturday sunday")
+MONTHS = _W("january february march april may june july august september october november december jan feb mar apr "
+            "jun jul aug sep sept oct nov dec")
+PREPOSITIONS = _W("in at on near outside inside during from after for with across around over since before amid "
+                  "following under into through throughout within")
+ADVERBS = _W("also now still just already currently recently previously actually really officially finally "
+             "eventually initially earlier later then even again too")
+# Hedges and degree words carry meaning: without "allegedly" an accusation reads as fact, without
+# "hardly" a claim turns round. They are never deleted.
+NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seemingly possibly probably hardly barely "
+                 "rarely scarcely mostly partly nearly largely mainly merely solely roughly approximately exactly "
+                 "only family early likely daily weekly monthly yearly friendly lovely elderly deadly costly lonely "
+                 "assembly ally belly bully rally jelly tally holy ugly fly rely reply apply supply july italy sally "
+                 "billy molly polly holly emily kelly lily oily silly hilly curly burly")
+INNER_START = _W("who which whose where when while although though however including like unlike despite aged "
+                  "according now also")
+DETERMINERS = _W("a an the his her their its our")
+VERBISH = _W("that who which whose is are was were be been has have had will would can could should may might must "
+             "do does did saying") | SAY
+# An attribution to a report or the media, or of a claim that hedges or predicts, stays: without it
+# the reporter would state a newspaper's rumour, a forecast or an opinion as fact.
+MEDIA = _W("report reports reported reporting media newspaper newspapers paper tabloid magazine website "
+           "broadcaster sources source documents study survey poll")
+MODALS = _W("would could may might should must")
+BE = _W("is are was were be been being remain remains remained seem seems seemed become becomes became")
+LEAD_REST_BAD = _W("who which whose that and or but nor")  # what cannot start the main clause after a lead
+PRONOUNS = _W("it he she they this that these those")
+
+DANGLING = _W("and or but nor the a an of to for with from in on at by than as into onto between his her their its "
+              "our my your this that these those")
+
+SPAN_KINDS = ("paren", "dash", "inner", "lead", "connective", "tail", "attribution", "time", "pp_tail", "adverb")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # token index, inclusive
+    end: int  # token index, exclusive
+    kind: str
+
+
+def _core_end(toks: list[Token]) -> int:
+    """Index just past the last token that is not end punctuation (or a closing quote after it)."""
+    e = len(toks)
+    while e > 0 and (toks[e - 1].text in END or (toks[e - 1].text in QUOTES and e >= 2 and toks[e - 2].text in END)):
+        e -= 1
+    return e
+
+
+def _balanced(toks: list[Token], a: int, b: int) -> bool:
+    """No half quotation and no half bracket inside toks[a:b]."""
+    w = [t.text for t in toks[a:b]]
+    return (w.count('"') % 2 == 0 and w.count("'") % 2 == 0 and w.count("“") == w.count("”")
+            and w.count("‘") == w.count("’") and w.count("``") == w.count("''")
+            and w.count("(") + w.count("[") == w.count(")") + w.count("]"))
+
+
+def _is_ly(word: str) -> bool:
+    w = word.lower()
+    return word.islower() and len(w) >= 6 and w.endswith("ly") and w not in NOT_ADVERBS
+
+
+SAFE_CONNECTIVES = _W("but and however meanwhile moreover furthermore additionally separately instead indeed plus")
+
+
+def _completes(word: Token) -> bool:
+    """Does the phrase after this word complete it? After "played", "turning", "been" or "said" a
+    closing prepositional phrase is their complement ("played by X"), not an extra."""
+    w = word.text.lower()
+    return w in BE or w in SAY or (word.text.islower() and w.endswith(("ed", "ing")) and len(w) > 4)
+
+
+def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool:
+    """Cutting an opening adverbial up to `comma` must leave a main clause: not "who led the study,
+    ...", "21, managed ...", "Missouri, Bush ..." (a comma inside "Kansas City, Missouri"), or an
+    "it" whose antecedent was in the cut ("While the report notes ..., it also ...")."""
+    r = comma + 1
+    if r >= len(toks):
+        return False
+    first = toks[r].text
+    if low[r] in LEAD_REST_BAD or first[:1].isdigit() or low[r] in QUOTES:
+        return False
+    if first.islower() and low[r].endswith(("ed", "ing")):
+        return False
+    if comma > 0 and toks[comma - 1].text[:1].isupper() and first[:1].isupper() and r + 1 < len(toks) \
+            and low[r + 1] == "," and low[r] not in PRONOUNS:
+        return False  # "in Kansas City, Missouri, Bush ...": the comma belongs to a place name
+    return not (low[r] in PRONOUNS and set(low[1:comma]) & DETERMINERS)
+
+
+def _time_spans(low: list[str]) -> list[tuple[int, int]]:
+    out = []
+    n = len(low)
+    for i, w in enumerate(low):
+        nxt = low[i + 1] if i + 1 < n else ""
+        nxt2 = low[i + 2] if i + 2 < n else ""
+        if w in ("yesterday", "today", "tonight"):
+            j = i + 1 + (nxt in ("morning", "afternoon", "evening", "night"))
+            out.append((i, j))
+        elif w == "on" and nxt in WEEKDAYS:
+            out.append((i, i + 2 + (nxt2 in ("morning", "afternoon", "evening", "night"))))
+        elif w in ("last", "this", "next", "earlier", "later") and (nxt in TIME_NOUNS or nxt in WEEKDAYS):
+            out.append((i, i + 2))
+        elif w in ("earlier", "later") and nxt == "this" and nxt2 in TIME_NOUNS:
+            out.append((i, i + 3))
+        elif w in ("on", "in") and nxt in MONTHS and nxt != "may":
+            j = i + 2
+            while j < n and (low[j].isdigit() or low[j] in (",", "th", "st", "nd", "rd")) and j < i + 5:
+                j += 1
+            while j > i + 2 and low[j - 1] == ",":
+                j -= 1
+            out.append((i, j))
+        elif w == "at" and nxt == "the" and nxt2 == "weekend":
+            out.append((i, i + 3))
+    return out
+
+
+def _quoted(toks: list[Token]) -> list[bool]:
+    """Which tokens stand inside a quotation (double marks only: a single one may be an apostrophe)."""
+    out, inside = [], False
+    for t in toks:
+        if t.text == '"':
+            inside = not inside
+        elif t.text in ("“", "``"):
+            inside = True
+        elif t.text in ("”", "''"):
+            inside = False
+        out.append(inside and t.text not in ('"', "“", "``"))
+    return out
+
+
+def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
+    """Keep an attribution to a report or an outlet ("according to The Daily Planet"), or one whose
+    claim hedges or predicts ("could", "would")."""
+    words = [toks[k].text for k in attribution]
+    return bool({w.lower() for w in words} & MEDIA or set(claim) & MODALS
+                or any(w == "The" for w in words[1:]))
+
+
+def candidate_spans(toks: list[Token]) -> list[Span]:
+    """Constituents that may be deleted (see the module docstring); duplicates removed."""
+    n = len(toks)
+    low = [t.text.lower() for t in toks]
+    core = _core_end(toks)
+    quoted = _quoted(toks)
+    spans: list[Span] = []
+
+    def add(a: int, b: int, kind: str) -> None:
+        # never leave a dangling function word ("fell 12ft and ." or "the ,") in front of the gap,
+        # and never cut inside a quotation (that would misquote)
+        dangles = a > 0 and low[a - 1] in DANGLING and (b >= n or not toks[b].is_word)
+        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b) and not dangles and not quoted[a]:
+            spans.append(Span(a, b, kind))
+
+    # asides in brackets and dashes ("[...]" is an editor's stand-in for words: it stays)
+    for i, w in enumerate(low):
+        if w == "(":
+            j = next((k for k in range(i + 1, min(n, i + 30)) if low[k] == ")"), None)
+            if j is not None:
+                add(i, j + 1, "paren")
+    dashes = [i for i in range(core) if low[i] in DASHES and (low[i] != "-" or toks[i].start > 0)]
+    for k in range(0, len(dashes), 2):  # dashes pair up: "-- an aside --"; a last odd one runs to the end
+        a = dashes[k]
+        add(a, dashes[k + 1] + 1 if k + 1 < len(dashes) else core, "dash")
+    # commas that bound phrases (not the one in "March 1, 1965")
+    commas = [i for i in range(core) if low[i] in (",", ";") and not (
+        0 < i < core - 1 and low[i - 1].isdigit() and len(low[i + 1]) == 4 and low[i + 1].isdigit())]
+    # phrases between two commas that read as an aside: a relative clause, an appositive, an age,
+    # a participle phrase, a short attribution (", police said ,")
+    opens_with_lead = bool(commas) and (low[0] in LEAD_START or _is_ly(low[0]) or low[0].endswith("ing"))
+    for a, b in zip(commas, commas[1:]):
+        seg = low[a + 1:b]
+        if low[a] != "," or low[b] != "," or not 0 < len(seg) <= 20 or (a == commas[0] and opens_with_lead):
+            continue  # after "On Tuesday ," comes the subject, not an aside
+        first = toks[a + 1].text
+        aside = (seg[0] in INNER_START or seg[0].endswith("ing") or first[:1].isdigit()
+                 or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
+                 or (seg[-1] in SAY and len(seg) <= 5))
+        attributes = seg[-1] in SAY or "according" in seg
+        if attributes and _attribution_stays(toks, range(a + 1, b), low[:a] + low[b:core]):
+            continue
+        if aside and not (set(seg[:-1]) & SAY):
+            add(a, b + 1 if b + 1 < core else b, "inner")
+    # an opening adverbial up to the first comma, or a connective
+    if opens_with_lead and commas[0] <= 16 and _lead_leaves_a_clause(toks, low, commas[0]):
+        if not ("according" in low[:commas[0]]
+                and _attribution_stays(toks, range(commas[0]), low[commas[0] + 1:core])):
+            add(0, commas[0] + 1, "lead")
+    if low and low[0] in CONNECTIVES and (low[0] in SAFE_CONNECTIVES or (n > 1 and low[1] == ",")):
+        add(0, 2 if n > 1 and low[1] == "," else 1, "connective")
+    # a trailing clause or attribution after a comma, semicolon or dash
+    for c in commas:
+        if c + 1 >= core or c < 4:
+            continue
+        seg = low[c + 1:core]
+        say = next((k for k, w in enumerate(seg) if w in SAY), None)
+        if say is not None and _attribution_stays(toks, range(c + 1, core), low[:c]):
+            continue
+        if any(seg[k] == "," and seg[k + 1] in SAY for k in range(len(seg) - 1)):
+            continue  # ", who was there , told reporters": the tail would take the speaker's verb
+        # an attribution goes whole (", police said"), never from behind its speaker: in
+        # '"...," Richard Stickler, head of the agency, said.' the speaker stands before the comma
+        last_quote = max((k for k in range(c) if low[k] in ('"', "”", "''")), default=None)
+        says = (say is not None and len(seg) <= 12 and "," not in seg[:say]
+                and (last_quote is None or bool(set(low[last_quote:c]) & SAY))
+                and (say > 0 or (seg[0] in ("said", "says") and len(seg) > 1 and seg[1] not in PREPOSITIONS)))
+        if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or says:
+            add(c, core, "tail")
+    # "Police said (that) ..." opening the sentence
+    for k in range(1, min(8, core)):
+        if low[k] in SAY and all(t.is_word for t in toks[:k]) and k + 2 < core:
+            # "X told Y that": deleting "X told" leaves Y as the subject; "X reported" is a source
+            if low[k] in ("according", "told", "reported"):
+                break
+            j = k + 1 + (low[k + 1] == "that")
+            if toks[j].is_word and not _attribution_stays(toks, range(k + 1), low[j:core]):
+                add(0, j, "attribution")
+            break
+    for a, b in _time_spans(low):
+        if a == 0 or not toks[a].text[:1].isupper():  # "NBC's Today show" names a programme
+            add(a, b, "time")
+    # a prepositional phrase that ends the sentence
+    for i in range(3, core):
+        if low[i] in PREPOSITIONS and 1 < core - i <= 10 and not _completes(toks[i - 1]):
+            seg = low[i + 1:core]
+            if (all(toks[i + 1 + k].is_word for k in range(len(seg))) and not (set(seg) & VERBISH)
+                    and "and" not in seg and not any(w[:1].isdigit() for w in seg)):
+                add(i, core, "pp_tail")
+    # single adverbs (lower-case: "Really Simple Syndication" is a name)
+    for i in range(1, core):
+        w = low[i]
+        if ((w in ADVERBS and toks[i].text.islower()) or _is_ly(toks[i].text)) and \
+                low[i - 1] not in ("a", "an", "the", "not", "'s"):
+            add(i, i + 1, "adverb")
+    seen, out = set(), []
+    for s in spans:
+        if (s.start, s.end) not in seen:
+            seen.add((s.start, s.end))
+            out.append(s)
+    return out

@@ -1,0 +1,127 @@
+"""The constituent spans a sentence may lose (summarizer.spans): what the rules propose, and
+what they never propose because it would change the claim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from summarizer.compress import render
+from summarizer.spans import candidate_spans, tokenize
+
+
+def spans_of(sentence: str) -> dict[str, list[str]]:
+    toks = tokenize(sentence)
+    out: dict[str, list[str]] = {}
+    for s in candidate_spans(toks):
+        out.setdefault(s.kind, []).append(" ".join(t.text for t in toks[s.start:s.end]))
+    return out
+
+
+def delete(sentence: str, kind: str, k: int = 0) -> str:
+    toks = tokenize(sentence)
+    span = [s for s in candidate_spans(toks) if s.kind == kind][k]
+    keep = np.ones(len(toks), dtype=bool)
+    keep[span.start:span.end] = False
+    return render(sentence, toks, keep)
+
+
+def test_spans_are_constituents():
+    s = "On Tuesday, police said the man, 45, had crashed -- a claim he denies -- into a wall (pictured) last night."
+    found = spans_of(s)
+    assert found["lead"] == ["On Tuesday ,"] and found["paren"] == ["( pictured )"]
+    assert found["inner"] == [", 45 ,"] and found["dash"] == ["-- a claim he denies --"]
+    assert "last night" in found["time"]
+    assert delete(s, "lead") == ("Police said the man, 45, had crashed -- a claim he denies -- into a wall "
+                                 "(pictured) last night.")
+    assert delete(s, "inner") == ("On Tuesday, police said the man had crashed -- a claim he denies -- into a wall "
+                                  "(pictured) last night.")
+    t = "Former President Walter Mondale was released from the clinic on Saturday, hospital spokeswoman Kelley Luckstein said."
+    assert delete(t, "tail") == "Former President Walter Mondale was released from the clinic on Saturday."
+    # a list between commas is no aside, and nothing cuts into a quotation
+    u = 'One French citizen, one Belgian and three Malians were killed, he said "in cold blood, and without warning".'
+    assert "inner" not in spans_of(u)
+    for kind, texts in spans_of(u).items():
+        assert all(t.count('"') % 2 == 0 for t in texts), kind
+
+
+def test_a_capitalised_time_word_inside_a_sentence_is_a_name():
+    assert "time" not in spans_of("She collaborated with NBC's Today show to launch a contest for couples.")
+    assert spans_of("The council met today to approve the bridge plan.")["time"] == ["today"]
+
+
+def test_a_speaker_never_loses_its_say_verb():
+    s = ('"The agency has exhausted all known options," Richard Stickler, head of the agency, said in a statement.')
+    assert "tail" not in spans_of(s)
+    t = "Fares will rise by 5% next year, the transport minister said on Monday."
+    assert delete(t, "tail") == "Fares will rise by 5% next year."
+
+
+def test_nothing_is_cut_inside_a_quotation_or_an_editors_brackets():
+    s = 'The mayor said that "back then, as now, people argued about money" when the bridge opened.'
+    assert not any("as now" in t for texts in spans_of(s).values() for t in texts)
+    t = 'She called the plan "a [truly] bad idea (to be frank)" at the hearing on Tuesday.'
+    assert not any("truly" in x or "frank" in x for texts in spans_of(t).values() for x in texts)
+
+
+def test_hedges_and_degree_words_are_never_deleted():
+    s = "The driver was allegedly drunk and hardly able to stand when officers quickly arrived at the scene."
+    assert set(spans_of(s)["adverb"]) == {"quickly"}
+    assert "adverb" not in spans_of("Really Simple Syndication became a standard for news sites.")
+
+
+@pytest.mark.parametrize("sentence, kind, deletable", [
+    ("The rail line will get the go-ahead this month, according to The Daily Planet.", "tail", False),
+    ("The mayor is set to resign next week, a local newspaper reported.", "tail", False),
+    ("Prices could double by next summer, the minister said.", "tail", False),  # a forecast keeps its source
+    ("The road reopened on Sunday after the flood, police said.", "tail", True),
+    ("The Daily Planet reported that the mayor had resigned.", "attribution", False),
+    ("Police said the road had reopened after the flood.", "attribution", True),
+    ("The governor told reporters that the road would reopen soon.", "attribution", False),  # "Reporters that ..."
+])
+def test_which_attributions_may_go(sentence, kind, deletable):
+    """Without its source a newspaper's rumour or a minister's forecast would read as fact."""
+    assert (kind in spans_of(sentence)) is deletable
+
+
+def test_a_speaker_keeps_its_verb_after_an_aside():
+    s = '"It all happened in seconds," Maria Lopez, who was walking her dog nearby, told reporters.'
+    assert "tail" not in spans_of(s) and "inner" not in spans_of(s) or all(
+        "told" not in t for t in spans_of(s).get("inner", []))
+    assert "tail" not in spans_of("Maria Lopez was walking her dog nearby, told reporters and left.")
+
+
+@pytest.mark.parametrize("sentence, deletable", [
+    ("On Friday in Springfield, Illinois, the governor will sign the bill.", False),  # "Illinois, the governor"
+    ("According to Dr Jane Park, who led the study, the treatment works.", False),  # "Who led the study, ..."
+    ("While the report notes some progress, it also lists new risks.", False),  # "it" had its antecedent there
+    ("Although the mayor, 61, agreed to the plan, critics remain.", False),  # "61, agreed ..."
+    ("On Tuesday, the council approved the plan for the bridge.", True),
+    ("On Tuesday, he said the plan would go ahead.", True),
+])
+def test_an_opening_cut_leaves_a_main_clause(sentence, deletable):
+    assert ("lead" in spans_of(sentence)) is deletable
+
+
+def test_a_closing_phrase_that_completes_its_verb_or_holds_numbers_stays():
+    assert "by a young actor from Leeds" not in spans_of(
+        "The lead role in the film was played by a young actor from Leeds.").get("pp_tail", [])
+    assert "pp_tail" not in spans_of("Turnout in the city fell from 39 percent in 2013 to 35 percent.")
+    assert "pp_tail" not in spans_of("The old mill has long been at the centre of the town.")
+
+
+def test_and_or_open_no_tail():
+    assert "tail" not in spans_of("The group runs a small, and often noisy, shelter for dogs.")
+
+
+def test_no_dangling_function_word_before_a_cut():
+    s = "The mother was holding him when he slipped and fell between 10 to 12ft and into the pit on Saturday ."
+    for kind, texts in spans_of(s).items():
+        assert "into the pit on Saturday" not in texts, kind
+    assert "on Saturday" in spans_of(s)["time"]  # "... into the pit ." still reads
+
+
+def test_tokenized_text_keeps_its_spacing():
+    s = "Andros Townsend , who came on as an 83rd minute sub , was unable to find a winner on Sunday ."
+    assert delete(s, "inner") == "Andros Townsend was unable to find a winner on Sunday ."
+    assert delete(s, "time") == "Andros Townsend , who came on as an 83rd minute sub , was unable to find a winner ."
