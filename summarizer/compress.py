@@ -210,7 +210,7 @@ def decide(sentence: str, toks: list[Token], spans: list[Span], p_delete: np.nda
             continue
         trial = keep.copy()
         trial[s.start:s.end] = False
-        if int((trial & is_word).sum()) < floor:
+        if int((trial & is_word).sum()) < floor and s.kind != "connective":  # one word: no floor
             continue
         keep = trial
         deleted.append(s)

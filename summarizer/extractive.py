@@ -115,7 +115,7 @@ def worth(sentence: str) -> bool:
 
 
 _OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)")
-_CLOSE = re.compile(r"”|''|(?<=[^\s\d])\"(?!\w)")  # not the inch mark of '12" pizza'
+_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)")
 _LEADING_CLOSE = re.compile(r"^\s*(?:”|''|\"(?=\s))")  # a quote's end the splitter moved here
 
 
@@ -129,7 +129,7 @@ def half_quoted(sentences: Sequence[str], parts: Sequence[str] | None = None) ->
         if (parts is not None and i and parts[i] != parts[i - 1]) or _LEADING_CLOSE.match(s):
             inside, run = False, 0
         began_inside = inside
-        marks = _marks(s)
+        marks = _marks(s, inside)
         for kind in marks:
             inside = kind > 0
         if inside and i + 1 < len(sentences) and _LEADING_CLOSE.match(sentences[i + 1]):
@@ -142,13 +142,20 @@ def half_quoted(sentences: Sequence[str], parts: Sequence[str] | None = None) ->
     return out
 
 
-def _marks(s: str) -> list[int]:
-    """The sentence's quotation marks in order: 1 opens, -1 closes (a closing mark the splitter
-    moved to its start is not counted)."""
+def _marks(s: str, inside: bool = False) -> list[int]:
+    """The sentence's quotation marks in order: 1 opens, -1 closes. Not counted: a closing mark the
+    splitter moved to its start, and a straight one after a digit while no quote is open (the inch
+    mark of '12" pizza'; in '"Apollo 13" opened' it does close)."""
     lead = _LEADING_CLOSE.match(s)
     skip = lead.end() if lead else 0
     found = [(m.start(), 1) for m in _OPEN.finditer(s)] + [(m.start(), -1) for m in _CLOSE.finditer(s)]
-    return [kind for at, kind in sorted(found) if at >= skip]
+    out = []
+    for at, kind in sorted(found):
+        if at < skip or (kind < 0 and not inside and s[at] == '"' and s[at - 1].isdigit()):
+            continue
+        out.append(kind)
+        inside = kind > 0
+    return out
 
 
 def _half_alone(s: str) -> bool:

@@ -114,7 +114,10 @@ def _is_ly(word: str) -> bool:
     return word.islower() and len(w) >= 6 and w.endswith("ly") and w not in NOT_ADVERBS
 
 
-SAFE_CONNECTIVES = _W("but and however meanwhile moreover furthermore additionally separately instead indeed plus")
+# Openers that go without a comma after them; not "Instead of ...", "However much ...", "Plus one ...",
+# nor "But for ..." ("except for": without "But" the sentence says the opposite).
+SAFE_CONNECTIVES = _W("but and meanwhile moreover furthermore additionally separately")
+CONNECTIVE_KEEPERS = _W("for of much many long one")
 
 
 def _completes(word: Token) -> bool:
@@ -235,13 +238,14 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
             continue
         if aside and not (set(seg[:-1]) & SAY):
             add(a, b + 1 if b + 1 < core else b, "inner")
-    # an opening adverbial up to the first comma, or a connective
+    # an opening connective (first: "However ," is one, not an adverbial), or adverbial up to the first comma
+    if low and low[0] in CONNECTIVES and n > 1 and (low[1] == "," or (low[0] in SAFE_CONNECTIVES
+                                                               and low[1] not in CONNECTIVE_KEEPERS)):
+        add(0, 2 if low[1] == "," else 1, "connective")
     if opens_with_lead and commas[0] <= 16 and _lead_leaves_a_clause(toks, low, commas[0]):
         if not ("according" in low[:commas[0]]
                 and _attribution_stays(toks, range(commas[0]), low[commas[0] + 1:core])):
             add(0, commas[0] + 1, "lead")
-    if low and low[0] in CONNECTIVES and (low[0] in SAFE_CONNECTIVES or (n > 1 and low[1] == ",")):
-        add(0, 2 if n > 1 and low[1] == "," else 1, "connective")
     # a trailing clause or attribution after a comma, semicolon or dash
     for c in commas:
         if c + 1 >= core or c < 4:

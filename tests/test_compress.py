@@ -49,8 +49,13 @@ def test_an_opening_but_always_goes():
     toks = tokenize(s)
     out = decide(s, toks, candidate_spans(toks), np.zeros(len(toks)), 0.7)
     assert out.text == "The council approved the plan for the bridge on Tuesday night."
-    so_far = tokenize("So far the council has approved the plan.")
-    assert "connective" not in {sp.kind for sp in candidate_spans(so_far)}  # "Far the council ..."
+    for keeps in ("So far the council has approved the plan.", "Instead of raising taxes, the council cut spending.",
+                  "However much the council tried, the plan failed.", "But for the firefighters, the block would burn.",
+                  "Plus one more thing was agreed on Tuesday."):
+        assert "connective" not in {sp.kind for sp in candidate_spans(tokenize(keeps))}, keeps
+    toks = tokenize("However, the council approved the plan.")
+    assert decide("However, the council approved the plan.", toks, candidate_spans(toks), np.zeros(len(toks)),
+                  0.7).text == "The council approved the plan."
 
 
 _WORDS = st.sampled_from(["the", "police", "said", "CNN", "(", ")", ",", ".", "which", "according", "to", "But",

@@ -211,6 +211,8 @@ def test_half_quotations_are_never_bullets():
     # closing marks the regex must see: before a dash, before 's; one the splitter moved to the next sentence
     assert half_quoted(['Critics called it "a disaster"—and voted against it.', "The mayor resigned."]) == [False, False]
     assert half_quoted(['The show "Glee"\'s finale aired.', "Fans cheered."]) == [False, False]
+    assert half_quoted(['The film was dubbed "Apollo 13" by its fans.', "It opened in 1995.", "Sales rose."]) == [
+        False, False, False]  # a quotation may end in a digit; only an unopened one after a digit is an inch mark
     assert half_quoted(["`` We are ready .", "'' The mayor left the building at noon .", "Then it rained ."]) == [
         False, False, False]
     # a quotation too long to follow: each of its sentences is judged by its own marks
