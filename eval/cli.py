@@ -159,11 +159,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--output-dir {out_dir} is a file; name a folder")
     dirs = {s.name: out_dir if len(systems) == 1 else out_dir / s.name for s in systems}
-    for d in dirs.values():  # a folder that cannot be made fails now, not after an hour of generation
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise InputError(f"--output-dir: {unwritable(d, e)}") from None
     if not (args.resume or args.overwrite):
         taken = [str(d / PER_ARTICLE) for d in dirs.values() if (d / PER_ARTICLE).exists()]
         if taken:
@@ -174,6 +169,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if before is not None and before != s.name:
                 raise InputError(f"{dirs[s.name]} holds a run of {before!r}, not {s.name!r}; resume it with the "
                                  "same --model, or pick another --output-dir")
+    for d in dirs.values():  # a folder that cannot be made fails now, not after an hour of generation
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--output-dir: {unwritable(d, e)}") from None
 
     # Cheap systems first, so a wrong field or file fails before an hour of generation.
     predictions: dict[str, tuple[list[str], str, list[str]]] = {}
@@ -207,7 +207,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if s.kind == "baseline":
                 generation = {"baseline": s.spec}
         if s.kind != "model":  # these rows are no model run's: a later --resume must not take them for one
-            sidecar(d / PER_ARTICLE).unlink(missing_ok=True)
+            try:
+                sidecar(d / PER_ARTICLE).unlink(missing_ok=True)
+            except OSError as e:
+                raise InputError(unwritable(sidecar(d / PER_ARTICLE), e)) from None
         write_jsonl(d / PER_ARTICLE, rows)
         metrics = system_metrics(rows, data, s.name, source, model=model, generation=generation,
                                  bootstrap=args.bootstrap, seed=args.seed, notes=notes,

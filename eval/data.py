@@ -162,7 +162,7 @@ def load_data(source: str, article_field: str | None = None, reference_field: st
                 continue
             if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
                 problems.append(f"line {rec.line}: id {id_col!r} is {type(ident).__name__ if ident != '' else 'empty'}, "
-                                "not text or a number")
+                                "not text or a whole number")
                 continue
             ident = str(ident)
         else:

@@ -88,9 +88,10 @@ def _interrupted() -> int:
 
 
 def exit_process(code: int) -> NoReturn:
-    """Leave with `code`; after Ctrl-C at once (os._exit): interpreter shutdown would otherwise wait
-    for CTranslate2's worker threads to finish their whole batch (seconds to minutes)."""
-    if code == EXIT_INTERRUPTED:
+    """Leave with `code`; after a Ctrl-C that left a CTranslate2 batch running, at once (os._exit):
+    interpreter shutdown would otherwise wait for its worker threads (seconds to minutes)."""
+    ct2 = sys.modules.get("summarizer.backends.ct2")
+    if code == EXIT_INTERRUPTED and ct2 is not None and ct2._INTERRUPTED:
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -250,31 +250,28 @@ def html_to_text(text: str) -> str:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]{2,}")
-_MOJIBAKE_SIGNS = re.compile("[ÂÃâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]")
+# The usual mojibake: UTF-8 for Latin-1 letters (bytes C2/C3 + one) and for punctuation such as
+# quotes, dashes and the euro sign (E2 + two), each byte shown as its Windows-1252 character.
+_CP1252_TAIL = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0xC0))
+_MOJIBAKE = re.compile(f"[ÂÃ][{re.escape(_CP1252_TAIL)}]|â[{re.escape(_CP1252_TAIL)}]{{2}}")
+
+
+def _cp1252_bytes(run: str) -> bytes:
+    """The bytes Windows-1252 shows as `run` (the five it leaves undefined came through as themselves)."""
+    return b"".join(c.encode("cp1252") if ord(c) > 0xFF or c.encode("cp1252", "ignore") else bytes([ord(c)])
+                    for c in run)
 
 
 def fix_mojibake(text: str) -> str:
-    """UTF-8 that was once read as Windows-1252 ("Â£5", "donâ€™t") put right, run by run. A run is
-    changed only when it re-decodes as UTF-8, so real accents ("café", "Zürich") never are."""
-    if not _MOJIBAKE_SIGNS.search(text):
-        return text
-
-    def byte(c: str) -> bytes:  # the five bytes Windows-1252 leaves undefined came through as themselves
-        try:
-            return c.encode("cp1252")
-        except UnicodeEncodeError:
-            if ord(c) < 256:
-                return bytes([ord(c)])
-            raise
-
+    """UTF-8 that was once read as Windows-1252 ("Â£5", "donâ€™t") put right, sequence by sequence.
+    Only the usual patterns are touched, and only when they decode as UTF-8, so correct text
+    ("café", "« oui »", "Zürich") is never changed."""
     def fix(m: re.Match) -> str:
-        run = m.group()
         try:
-            return b"".join(byte(c) for c in run).decode("utf-8")
+            return _cp1252_bytes(m.group()).decode("utf-8")
         except UnicodeError:
-            return run
-    return _NON_ASCII.sub(fix, text)
+            return m.group()
+    return _MOJIBAKE.sub(fix, text)
 
 
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -291,9 +288,9 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if surrogate:  # JSON's "\ud800" escapes allow them; no encoder takes them
         raise InputError(f"input holds an unpaired surrogate (U+{ord(surrogate.group()):04X}) at character "
                          f"{surrogate.start():,}: it is not valid Unicode text")
+    text = fix_mojibake(text)  # before HTML is reduced: that turns the no-break space in "Â\xa0" into a space
     if looks_like_html(text):
         text = html_to_text(text)
-    text = fix_mojibake(text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text

@@ -75,6 +75,8 @@ def position_limit(config, family: str) -> int | None:
         value = None if config.model_type in RELATIVE_POSITIONS else getattr(config, "max_position_embeddings", None)
     elif config.model_type in LEARNED_CAUSAL_POSITIONS:
         value = getattr(config, "max_position_embeddings", None)
+    elif config.model_type in ("gptj", "codegen"):  # n_positions, but rotary: no hard limit
+        value = None
     else:
         value = getattr(config, "n_positions", None)  # GPT-2 and its kin
     return value if isinstance(value, int) and value > 0 else None

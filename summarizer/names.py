@@ -43,9 +43,10 @@ _NOT_WEIGHTS = ("README.md", "metrics.json")  # documentation: editing it change
 
 
 def model_fingerprint(name: str | None) -> str | None:
-    """A short hash of a local model folder (its small files' contents, the sizes of the others),
-    or of the installed SmolLM2 package: a resumed job refuses a retrained model, whose rows would
-    differ from those already written. None for a hub id (its revision is the hub's business)."""
+    """A short hash of a local model folder (small files whole; of a large one its size and its
+    first and last 64 KB, where retrained weights differ), or the installed SmolLM2 package's
+    version: a resumed job refuses a retrained model, whose rows would differ from those already
+    written. None for a hub id (its revision is the hub's business)."""
     if name in (None, "", DEFAULT_MODEL):
         name = str(EXTRACTIVE_DIR) if names_extractive(name) else SMOLLM2
     if name == SMOLLM2:
@@ -62,8 +63,11 @@ def model_fingerprint(name: str | None) -> str | None:
             continue
         size = f.stat().st_size
         digest.update(f"{f.name}:{size}:".encode())
-        if size <= 1 << 20:
-            digest.update(f.read_bytes())
+        with f.open("rb") as fh:
+            digest.update(fh.read(1 << 16))
+            if size > 1 << 17:
+                fh.seek(-(1 << 16), os.SEEK_END)
+            digest.update(fh.read())
     return digest.hexdigest()[:16]
 
 

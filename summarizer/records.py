@@ -254,7 +254,7 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
     with path.open("rb") as f:
         lines = _Lines(text_lines(decoded_pieces(f.read, str(path))))
         reader = csv.reader(lines, delimiter=delimiter)
-        header: list[str] | None = None
+        header: list[str | None] | None = None
         while True:
             first = reader.line_num + 1  # the record's first line: csv.reader counts lines read
             try:
@@ -270,15 +270,17 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
                                  "(the file ends inside it, so the rows after it cannot be read)")
             if header is None:
                 twice = sorted({h for h in row if h.strip() and row.count(h) > 1})
-                if twice:  # which of the two would be the article is anybody's guess
-                    raise InputError(f"{path.name}: the header names column {twice[0]!r} twice")
-                header = row
+                for name in twice:  # which copy is meant is anybody's guess: neither is used
+                    print(f"note: {path.name}: the header names column {name!r} twice; both are left out",
+                          file=sys.stderr)
+                header = [h if h not in twice else None for h in row]
                 continue
             if len(row) > len(header):
                 yield Record(first, error=f"line {first}: {len(row) - len(header)} field(s) more than "
                                           "the header has")
                 continue
-            yield Record(first, dict(zip(header, row + [None] * (len(header) - len(row)))))
+            yield Record(first, {h: v for h, v in zip(header, row + [None] * (len(header) - len(row)))
+                                 if h is not None})
 
 
 def _read_parquet(path: Path) -> Iterator[Record]:

@@ -147,8 +147,10 @@ def test_after_ctrl_c_the_process_does_not_wait_for_worker_threads(tmp_path):
     """CTranslate2 finishes a running batch before the interpreter may exit; exit_process leaves
     at once after an interrupt (a thread sleeping a minute stands in for that batch)."""
     script = ("import threading, time\n"
+              "from summarizer.backends import ct2\n"
               "from summarizer.cli import exit_process\n"
               "threading.Thread(target=time.sleep, args=(60,)).start()\n"
+              "ct2._INTERRUPTED.append((None, []))  # what _wait records when Ctrl-C lands mid-batch\n"
               "print('bye', flush=True)\n"
               "exit_process(130)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=tmp_path,

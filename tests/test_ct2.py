@@ -155,11 +155,14 @@ def test_ctrl_c_is_not_held_by_a_running_batch():
         def done(self) -> bool:
             return False
 
-    model = object()
+    model, pending = object(), Pending()
     threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
-        ct2._wait([Pending()], model)
-    assert ct2._INTERRUPTED.pop() is model
+        ct2._wait([pending], model)
+    assert ct2._INTERRUPTED[-1][0] is model
+    pending.done = lambda: True  # its batch ended: the next call lets the model go
+    ct2._wait([], None)
+    assert all(m is not model for m, _ in ct2._INTERRUPTED)
 
 
 def test_forced_bos_is_a_target_prefix(lively_bart):

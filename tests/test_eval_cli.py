@@ -308,9 +308,9 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     ({"article": 42}, "article: int, not text"),
     ({"highlights": 123}, "reference: int, not text"),
     ({"highlights": ["A bullet.", 7]}, "reference: int, not text"),
-    ({"id": [1]}, "id 'id' is list, not text or a number"),
-    ({"id": None}, "id 'id' is NoneType, not text or a number"),
-    ({"id": True}, "id 'id' is bool, not text or a number"),
+    ({"id": [1]}, "id 'id' is list, not text or a whole number"),
+    ({"id": None}, "id 'id' is NoneType, not text or a whole number"),
+    ({"id": 1.5}, "id 'id' is float, not text or a whole number"),
 ])
 def test_wrong_typed_fields_are_refused(capsys, tmp_path, change, needle):
     """A number is no article, and a list is no id (it would be scored as "[1]" or "None")."""

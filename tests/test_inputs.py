@@ -199,12 +199,15 @@ def test_decode_utf8_does_not_sniff():
     ("A café in Zürich opened for £5.", "A café in Zürich opened for £5."),  # right already: untouched
     ("Tokyo (東京) and Â£5.", "Tokyo (東京) and £5."),  # each run on its own
     ("Ã is a letter too, as in SÃO.", "Ã is a letter too, as in SÃO."),  # no UTF-8 behind it: untouched
+    ("«C'est un café\xa0» and they donâ€™t know.", "«C'est un café\xa0» and they don’t know."),  # right text stays
+    ("<html><body><p>It costs 10Â\xa0euros.</p></body></html>", "It costs 10 euros."),  # before HTML is read
 ])
 def test_mojibake_is_put_right(broken, fixed):
     from summarizer.inputs import fix_mojibake
 
-    assert fix_mojibake(broken) == fixed
     assert clean_text(broken) == fixed
+    if not broken.startswith("<"):
+        assert fix_mojibake(broken) == fixed
 
 
 def test_an_unpaired_surrogate_is_refused_with_its_place():

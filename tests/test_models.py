@@ -236,3 +236,5 @@ def test_position_limits_of_model_families():
     assert position_limit(GPT2Config(n_positions=256), "causal") == 256
     assert position_limit(OPTConfig(max_position_embeddings=100), "causal") == 100
     assert position_limit(LlamaConfig(), "causal") is None
+    from transformers import GPTJConfig
+    assert position_limit(GPTJConfig(), "causal") is None  # n_positions, but rotary

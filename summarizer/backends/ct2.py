@@ -274,20 +274,21 @@ def length_groups(lengths: Sequence[int], new_tokens: int, row_cost: float = ROW
     return groups[::-1]
 
 
-_INTERRUPTED: list = []  # models whose batch a Ctrl-C left running (see _wait)
+_INTERRUPTED: list[tuple[Any, list]] = []  # (model, results) of batches a Ctrl-C left running
 
 
 def _wait(results: list, model: Any) -> list:
     """The results of a CTranslate2 call. An asynchronous call's are polled: a blocking wait
     inside the C++ library would hold a Ctrl-C until the whole batch is done (tens of seconds).
-    On Ctrl-C the model is kept referenced: freeing it would wait for the batch just the same,
-    and the commands leave with os._exit (`summarizer.cli.exit_process`)."""
+    On Ctrl-C the model is kept referenced until its batch ends (freeing it would wait for the
+    batch just the same); the commands then leave with os._exit (`summarizer.cli.exit_process`)."""
+    _INTERRUPTED[:] = [(m, rs) for m, rs in _INTERRUPTED if not all(r.done() for r in rs)]
     try:
         for r in results:
             while hasattr(r, "done") and not r.done():
                 time.sleep(0.01)
     except KeyboardInterrupt:
-        _INTERRUPTED.append(model)
+        _INTERRUPTED.append((model, results))
         raise
     return [r.result() if hasattr(r, "done") else r for r in results]
 
