@@ -40,6 +40,10 @@ class Generator(Backend):
     positions: int | None = None  # decoder positions (models.position_limit); None: no hard limit
     _capped = False
 
+    def _most_new_tokens(self, settings: "GenerationSettings") -> int:
+        hi = settings.token_range()[1]
+        return min(hi, self.positions - 1) if self.positions and self.family == "seq2seq" else hi
+
     def fit_output(self, settings: "GenerationSettings", prompt_tokens: int = 0) -> "GenerationSettings":
         """The settings with max_new_tokens cut to what the decoder's positions hold (a token past
         them would crash an embedding lookup mid-generation); the first cut is logged."""
@@ -70,7 +74,10 @@ class Generator(Backend):
         """Tokens of report text one call may read: the model's limit minus prompt and answer room."""
         limit = self.input_limit()
         if self.family == "causal":
-            limit = limit - len(self._prompt_ids("", settings.bullets)) - settings.token_range()[1]
+            answer = settings.token_range()[1]
+            if self.positions:  # more than fits is cut in fit_output; never starve the chunks for it
+                answer = min(answer, limit // 2)
+            limit = limit - len(self._prompt_ids("", settings.bullets)) - answer
         else:
             limit -= 2  # special tokens
             limit -= self.count([prompts.seq2seq_source("", self.model_type)])[0]
@@ -89,7 +96,7 @@ class Generator(Backend):
 
     def bullets(self, raw: str, settings: "GenerationSettings", n_tokens: int = 0) -> list[str]:
         return keypoints.clean_bullets(raw, settings.bullets, by_sentence=self.by_sentence,
-                                       truncated=n_tokens >= settings.token_range()[1])
+                                       truncated=n_tokens >= self._most_new_tokens(settings))
 
     def draft(self, reports: list["Report"], settings: "GenerationSettings", batch_size: int = 8,
               progress: Progress | None = None, on_text: OnText | None = None) -> list[Draft]:
