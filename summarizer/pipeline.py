@@ -62,7 +62,7 @@ class Summary:
 def read_report(text: str, settings: GenerationSettings) -> Report:
     """Validated text -> parsed report; raises InputError with a reason a user can act on."""
     rep = parse_report(clean_text(text, settings.max_input_chars))
-    if not rep.text.strip():
+    if rep.only_key_developments:
         raise InputError("the report holds only its Key Developments list; paste the full report")
     return rep
 

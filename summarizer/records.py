@@ -316,6 +316,10 @@ def _read_folder_files(files: list[Path], max_chars: int = DEFAULT_MAX_CHARS) ->
             yield Record(n, error=str(e), source_id=p.name)
             continue
         rep = parse_report(text)
+        if rep.only_key_developments and rep.reference:
+            yield Record(n, error=f"{p.name} holds only its Key Developments list, no report to summarize",
+                         source_id=p.name)
+            continue
         yield Record(n, {"id": p.name, "article": rep.text, "reference": rep.reference,
                          "title": rep.title}, source_id=p.name)
 

@@ -49,6 +49,12 @@ class Report:
     def reference(self) -> str:
         return "\n".join(self.key_developments)
 
+    @property
+    def only_key_developments(self) -> bool:
+        """Nothing to summarize beyond a title: the report is its own answer."""
+        return not self.text.strip() or (bool(self.key_developments)
+                                         and not self.text.strip().removeprefix(self.title.strip()).strip())
+
 
 def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")

@@ -118,6 +118,10 @@ def test_folder_files_are_read_with_the_limit(tmp_path):
     assert [r.source_id for r in recs] == ["a.txt", "b.txt", "c.md"]
     assert recs[0].data["article"] == "A short report." and recs[2].data["article"] == "Report in UTF-16."
     assert recs[1].error and "limit is 1,000" in recs[1].error
+    (tmp_path / "d.txt").write_text("Bridge Vote\n\nKey Developments\n- The council voted 7-2.\n- Work starts in May.\n",
+                                    encoding="utf-8")
+    (d,) = [r for r in read_records(tmp_path, max_chars=1000) if r.source_id == "d.txt"]
+    assert d.error == "d.txt holds only its Key Developments list, no report to summarize"
 
 
 def test_text_lines_split_only_at_cr_and_lf():

@@ -117,6 +117,8 @@ def test_default_model_is_the_shipped_extractive_one(example_reports):
 def test_report_with_only_its_key_developments_is_refused(summ):
     with pytest.raises(InputError, match="only its Key Developments"):
         summ.summarize("Key Developments\n- One thing.\n- Another thing.\n")
+    with pytest.raises(InputError, match="only its Key Developments"):  # a title is no report either
+        summ.summarize("Bridge Vote\n\nKey Developments\n- One thing.\n- Another thing.\n")
 
 
 def test_more_new_tokens_than_the_decoder_has_positions(tiny_seq2seq, example_reports, caplog):
