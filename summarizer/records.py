@@ -172,6 +172,8 @@ def text_lines(pieces: Iterable[str], csv_newlines: bool = True) -> Iterator[str
     ends = _LINE_END if csv_newlines else _LF
     pending: list[str] = []
     for text in pieces:
+        if not text:  # an empty piece between "\r" and "\n" must not split them
+            continue
         start = 0
         if csv_newlines and pending and pending[-1].endswith("\r"):  # \r at a piece end: is \n next?
             if text.startswith("\n"):
