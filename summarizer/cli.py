@@ -140,16 +140,9 @@ def settings_from_args(args: argparse.Namespace):
 
 def check_device_args(args: argparse.Namespace) -> None:
     """Refuse an impossible --device/--dtype before reading data or loading a model."""
-    from .names import check_names, names_extractive
+    from .backends import check_device
 
-    if args.engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, ...)
-        from .backends.ct2 import compute_type, ct2_device
-        compute_type(args.dtype, ct2_device(args.device)[0])
-    elif names_extractive(args.model):  # numpy on the CPU: names only, no torch to import
-        check_names(args.device, args.dtype)
-    else:
-        from .devices import resolve_device, resolve_dtype
-        resolve_dtype(args.dtype, resolve_device(args.device))
+    check_device(getattr(args, "model", None), args.device, args.dtype, args.engine)
 
 
 # ---- summarize -------------------------------------------------------------------------------

@@ -16,24 +16,33 @@ from __future__ import annotations
 
 from .base import ENGINES, Backend, Draft, OnText, Progress
 
-__all__ = ["ENGINES", "Backend", "Draft", "OnText", "Progress", "load_backend"]
+__all__ = ["ENGINES", "Backend", "Draft", "OnText", "Progress", "check_device", "load_backend"]
+
+
+def check_device(name: str | None, device: str, dtype: str, engine: str) -> None:
+    """Refuse an impossible device or dtype before anything loads: CTranslate2 has its own devices
+    (CPU, CUDA) and compute types (int8, ...); the numpy default model needs only valid names
+    (torch is never imported for it); other models ask torch about this machine."""
+    from ..names import check_names, names_extractive
+
+    if engine == "ct2":
+        from .ct2 import compute_type, ct2_device
+        compute_type(dtype, ct2_device(device)[0])
+    elif names_extractive(name):
+        check_names(device, dtype)
+    else:
+        from ..devices import resolve_device, resolve_dtype
+        resolve_dtype(dtype, resolve_device(device))
 
 
 def load_backend(name: str | None = None, device: str = "auto", dtype: str = "auto",
                  engine: str = "transformers") -> Backend:
     """The backend for a model name (None: the offline default), a local folder or a hub id."""
-    from ..names import ModelLoadError, check_names, is_extractive, names_extractive, resolve_model
+    from ..names import ModelLoadError, is_extractive, resolve_model
 
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    if engine == "ct2":  # CTranslate2 has its own devices (CPU, CUDA) and compute types (int8, float16, ...)
-        from .ct2 import compute_type, ct2_device
-        compute_type(dtype, ct2_device(device)[0])
-    elif names_extractive(name):  # numpy on the CPU: the names are checked and torch is never imported
-        check_names(device, dtype)
-    else:  # refuse an impossible device or dtype before loading
-        from ..devices import resolve_device, resolve_dtype
-        resolve_dtype(dtype, resolve_device(device))
+    check_device(name, device, dtype, engine)
     path, display = resolve_model(name)
     if is_extractive(path):
         from .extractive import ExtractiveBackend
