@@ -22,6 +22,7 @@ import re
 from typing import Iterable
 
 from summarizer import facts
+from summarizer.inputs import looks_tokenized, untokenize
 
 NOVEL_N = (1, 2, 3)
 
@@ -53,7 +54,11 @@ def _share(found: int, total: int) -> float | None:
 
 
 def article_proxies(prediction: str, source: str) -> dict[str, float | None]:
-    """The proxies for one article, each a share in [0, 1] or None when undefined."""
+    """The proxies for one article, each a share in [0, 1] or None when undefined. A tokenized
+    source is compared as the plain text models read (`inputs.clean_text`), and so is the
+    prediction: "ca n't" and "can't" are one word."""
+    if looks_tokenized(source):
+        source, prediction = untokenize(source), untokenize(prediction)
     c = facts.counts(prediction, source)
     pred_words, src_words = words(prediction), words(source)
     out: dict[str, float | None] = {

@@ -274,9 +274,40 @@ def fix_mojibake(text: str) -> str:
     return _MOJIBAKE.sub(fix, text)
 
 
+# Penn Treebank tokenization, as in the CNN/DailyMail test sets ("the team 's 0-0 draw , he said ."):
+# detected by its spaced commas and full stops, undone rule by rule, one line at a time.
+_SPACED = re.compile(r"(?<=\S) [,.](?= |$)", re.M)
+_ATTACHED = re.compile(r"\w[,.](?= |$)", re.M)
+_BRACKET_TOKENS = {"lrb": "(", "rrb": ")", "lsb": "[", "rsb": "]", "lcb": "{", "rcb": "}"}
+_UNTOKENIZE = [
+    (re.compile(r"-(lrb|rrb|lsb|rsb|lcb|rcb)-", re.I), lambda m: _BRACKET_TOKENS[m.group(1).lower()]),
+    (re.compile(r"`` ?"), '"'),
+    (re.compile(r" ?''"), '"'),
+    (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", re.I), r"\1"),
+    (re.compile(r" ([.,;:!?%)\]}])"), r"\1"),
+    (re.compile(r"([(\[{$£€]) "), r"\1"),
+    (re.compile(r"(?<=[\w.,!?]) '(?= |$)", re.M), "'"),  # a closing single quote
+    (re.compile(r"(?<=\w\.)\.(?= |$)", re.M), ""),  # "U.S. ." at a sentence end
+]
+
+
+def looks_tokenized(text: str) -> bool:
+    """Most commas and full stops stand apart from their words: no plain or French text does that."""
+    spaced = len(_SPACED.findall(text))
+    return spaced >= 3 and spaced >= 4 * len(_ATTACHED.findall(text))
+
+
+def untokenize(text: str) -> str:
+    """Tokenized text put back as it was written ("the team's 0-0 draw, he said."), so sentence
+    splitting, word counts and models trained on plain text read it as they read any article."""
+    for pattern, repl in _UNTOKENIZE:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Validate text for summarizing: not empty, not too large; HTML reduced to text; mojibake
-    ("Â£", "â€™") put right."""
+    ("Â£", "â€™") put right; tokenized text ("team 's") written plainly."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
@@ -291,6 +322,8 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     text = fix_mojibake(text)  # before HTML is reduced: that turns the no-break space in "Â\xa0" into a space
     if looks_like_html(text):
         text = html_to_text(text)
+    if looks_tokenized(text):
+        text = untokenize(text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text

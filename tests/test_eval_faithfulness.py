@@ -61,6 +61,14 @@ def test_tokenized_source_and_plain_prediction():
     assert p["numbers_in_source"] == 1.0 and p["names_in_source"] == 1.0
 
 
+def test_tokenized_contractions_are_not_novel_words():
+    """The model reads a tokenized source as plain text and writes "can't"; "ca n't" in the source
+    is the same word, not a novel "can"."""
+    source = "The club ca n't sign him , the manager said . He wo n't leave , his agent said ."
+    p = faithfulness.article_proxies("The club can't sign him, the manager said.", source)
+    assert p["novel_1gram"] == 0.0 and p["novel_2gram"] == 0.0
+
+
 def test_undefined_proxies_are_none_and_left_out_of_the_mean():
     rows = [faithfulness.article_proxies("no numbers here", SOURCE),
             faithfulness.article_proxies("It closes in 2025.", SOURCE)]
