@@ -35,6 +35,14 @@ from .reports import Report, parse_report
 CONFIG_NAME = "extractive.json"
 COMPRESSOR_NAME = "compressor.json"
 FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into the word budget
+SLACK = 1.15  # a bullet may overflow the word budget by this factor rather than be lost
+_EVAL_WORD = re.compile(r"[^\W_]+")
+
+
+def n_words(text: str) -> int:
+    """Words as the evaluation counts them (ROUGE's alphanumeric runs: "team's" and "0-0" are two
+    each), so the word budget means the length that is reported."""
+    return len(_EVAL_WORD.findall(text))
 log = logging.getLogger(__name__)
 
 # ---- sentences -------------------------------------------------------------------------------
@@ -402,12 +410,12 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
                 continue
             if i not in short:
                 short[i] = shorten([cleaned[i]])[0]
-            nw = len(short[i].split())
-            if picked and max_words and words + nw > max_words * 1.15:
+            nw = n_words(short[i])
+            if picked and max_words and words + nw > max_words * SLACK:
                 harder = shorten([cleaned[i]], FIT)[0]  # delete more rather than lose the sentence
-                if words + len(harder.split()) > max_words * 1.15:
+                if words + n_words(harder) > max_words * SLACK:
                     continue
-                short[i], nw = harder, len(harder.split())
+                short[i], nw = harder, n_words(harder)
             picked.append(i)
             used[parts[i]] += 1
             words += nw

@@ -277,16 +277,17 @@ def fix_mojibake(text: str) -> str:
 # Penn Treebank tokenization, as in the CNN/DailyMail test sets ("the team 's 0-0 draw , he said ."):
 # detected by its spaced commas and full stops, undone rule by rule, one line at a time.
 _SPACED = re.compile(r"(?<=\S) [,.](?= |$)", re.M)
-_ATTACHED = re.compile(r"\w[,.](?= |$)", re.M)
+_ATTACHED = re.compile(r"(?:\w,|[a-z0-9]{2}\.)(?= |$)", re.M)  # "U.S." and "Mr." are abbreviations
 _BRACKET_TOKENS = {"lrb": "(", "rrb": ")", "lsb": "[", "rsb": "]", "lcb": "{", "rcb": "}"}
 _UNTOKENIZE = [
     (re.compile(r"-(lrb|rrb|lsb|rsb|lcb|rcb)-", re.I), lambda m: _BRACKET_TOKENS[m.group(1).lower()]),
     (re.compile(r"`` ?"), '"'),
     (re.compile(r" ?''"), '"'),
-    (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", re.I), r"\1"),
+    (re.compile(r" (n't|n’t|'s|'re|'ve|'ll|'d|'m)\b", re.I), r"\1"),
+    (re.compile(r"(?<=\w) ?’ ?(s|re|ve|ll|d|m|t)\b"), r"’\1"),  # "the club ’ s", "don ’ t"
     (re.compile(r" ([.,;:!?%)\]}])"), r"\1"),
-    (re.compile(r"([(\[{$£€]) "), r"\1"),
-    (re.compile(r"(?<=[\w.,!?]) '(?= |$)", re.M), "'"),  # a closing single quote
+    (re.compile(r"([(\[{$£€‘“]) "), r"\1"),
+    (re.compile(r"(?<=[\w.,!?]) (['’”])(?= |$)", re.M), r"\1"),  # a closing quote
     (re.compile(r"(?<=\w\.)\.(?= |$)", re.M), ""),  # "U.S. ." at a sentence end
 ]
 
@@ -294,7 +295,7 @@ _UNTOKENIZE = [
 def looks_tokenized(text: str) -> bool:
     """Most commas and full stops stand apart from their words: no plain or French text does that."""
     spaced = len(_SPACED.findall(text))
-    return spaced >= 3 and spaced >= 4 * len(_ATTACHED.findall(text))
+    return spaced >= 3 and spaced >= 2 * len(_ATTACHED.findall(text))
 
 
 def untokenize(text: str) -> str:

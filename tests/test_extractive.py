@@ -221,3 +221,13 @@ def test_half_quotations_are_never_bullets():
     assert half_quoted(long) == [True, False, False, False, False, False, True, False]
     # a quote never runs from one section of a report into the next
     assert half_quoted(['He said "it opens here.', "Then this."], ["lede", "Funding"]) == [True, False]
+
+
+@pytest.mark.parametrize("text", ["The team's 0-0 draw, he said.", "A 22-year-old won $1.5m in the U.S.",
+                                  "Plain words only here", "It cost £200million (about $300m) -- a record."])
+def test_the_word_budget_counts_words_as_the_evaluation_does(text):
+    """The budget is the length the evaluation reports (ROUGE's words), so 40-60 means 40-60 there."""
+    from eval.faithfulness import words
+    from summarizer.extractive import n_words
+
+    assert n_words(text) == len(words(text))

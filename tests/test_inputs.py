@@ -223,6 +223,8 @@ def test_an_unpaired_surrogate_is_refused_with_its_place():
      "He called it \"a disgrace,\" adding: 'if they can get in (the England team), anyone can.'"),
     ("Prices rose 5 % -LRB- to $ 12 -RRB- , traders said . It ca n't last , they 're sure .",
      "Prices rose 5% (to $12), traders said. It can't last, they're sure."),
+    ("Fans of the club ’ s side do n’t mind , he said . ‘ We won , ’ they sang . It was fine .",
+     "Fans of the club’s side don’t mind, he said. ‘We won,’ they sang. It was fine."),
     ("He moved to the U.S. . Then , he left .\nA second line , here .",
      "He moved to the U.S. Then, he left.\nA second line, here."),
 ])

@@ -68,6 +68,16 @@ def test_trainers_reject_bad_arguments(tmp_path, capsys):
     assert "leaves no training rows" in capsys.readouterr().err
 
 
+def test_the_best_policy_inside_the_length_wanted_is_chosen():
+    from training.selector import choose_policy
+
+    gains = {(65, 0.7): 13.3, (60, 0.7): 12.6, (55, 0.7): 11.0}
+    longest = {(65, 0.7): 60.7, (60, 0.7): 59.6, (55, 0.7): 57.0}
+    assert choose_policy(gains, longest, 60) == (60, 0.7)  # the best gain runs long
+    assert choose_policy(gains, longest, 70) == (65, 0.7)
+    assert choose_policy(gains, longest, 50) == (55, 0.7)  # none fits: the shortest
+
+
 def test_trainers_import_no_torch():
     code = "import sys, training.selector, training.compressor, summarizer.extractive; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from summarizer.chunking import split_sentences
 from summarizer.extractive import split_document
+from summarizer.inputs import looks_tokenized, untokenize
 from summarizer.records import read_records
 
 log = logging.getLogger("training")
@@ -52,9 +53,12 @@ def read_docs(path: str | Path, limit: int | None = None) -> list[Doc]:
         if not art or not ref:
             log.warning("%s line %d skipped: no article or reference", path, rec.line)
             continue
-        title, sentences = split_document(str(art))
+        art = str(art)
+        if looks_tokenized(art):  # read as the summarizer reads it (`inputs.clean_text`)
+            art = untokenize(art)
+        title, sentences = split_document(art)
         if sentences:
-            docs.append(Doc(str(rec.data.get("id", rec.line)), title, sentences, reference_lines(ref), str(art)))
+            docs.append(Doc(str(rec.data.get("id", rec.line)), title, sentences, reference_lines(ref), art))
     if limit and len(docs) > limit:
         docs = [docs[int(i * len(docs) / limit)] for i in range(limit)]
     return docs

@@ -31,8 +31,8 @@ from eval.rouge import score_pair, tokens
 from eval.stats import bootstrap_ci, paired_bootstrap
 from summarizer.compress import DeletionModel, decide
 from summarizer.spans import candidate_spans, tokenize
-from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, plan_picks,
-                                   sentence_features)
+from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
+                                   plan_picks, sentence_features)
 
 from .data import Doc, add_data_args, read_docs, split_holdout
 
@@ -177,6 +177,13 @@ def run_policy(model: ExtractiveModel, prepared: list[Prepared], bullets: int, m
     return np.array(rows), outs
 
 
+def choose_policy(gains: dict, longest: dict, max_mean_words: float):
+    """The policy of the best held-out gain among those whose summaries average at most
+    `max_mean_words` on every held-out set (the issue's 40-60 words); none fits: the shortest."""
+    fit = [p for p in gains if longest[p] <= max_mean_words] or [min(gains, key=longest.get)]
+    return max(fit, key=gains.get)
+
+
 def lead3_rows(docs: list[Doc]) -> np.ndarray:
     return np.array([rouge_row(lead(d.text, d.reference_text, "lead-3").split("\n"), d.reference) for d in docs])
 
@@ -193,6 +200,7 @@ class SelectorArgs:
     ensemble: int = 5
     bullets: int = 3
     words_grid: tuple[int, ...] = (55, 60, 65)
+    max_mean_words: float = 60.0  # a policy whose summaries average more words on any held-out set is not chosen
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
     redundancy: float = 0.7
     validate: list[str] = field(default_factory=list)  # extra held-out files ("path" or "path:N")
@@ -207,6 +215,8 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
     p.add_argument("--ensemble", type=int, default=5, help="scorer nets averaged (default 5)")
     p.add_argument("--bullets", type=int, default=3, help="bullets when the caller asks for no number")
     p.add_argument("--words-grid", default="55,60,65", help="word budgets to try on the held-out rows (0: none)")
+    p.add_argument("--max-mean-words", type=float, default=60.0,
+                   help="choose only budgets whose held-out summaries average at most this many words (default 60)")
     p.add_argument("--thresholds", default="", help="deletion thresholds to try (default: the compressor's own)")
     p.add_argument("--redundancy", type=float, default=0.7,
                    help="skip a sentence sharing this share of content words with a picked one")
@@ -224,7 +234,7 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
     if a.hidden < 0 or a.ensemble < 1:
         p.error("--hidden must be 0 or more and --ensemble 1 or more")
     return SelectorArgs(a.train, a.output_dir, a.holdout, a.c, a.hidden, a.ensemble, a.bullets, grid or (0,),
-                        thresholds, a.redundancy, a.validate, a.name)
+                        a.max_mean_words, thresholds, a.redundancy, a.validate, a.name)
 
 
 def fmt(row) -> str:
@@ -256,6 +266,7 @@ def train(args: SelectorArgs) -> dict:
         sets[Path(path).stem] = prepare(read_docs(path, int(n) if n else None), labels=False)
     policies = [(w, t) for w in args.words_grid for t in thresholds]
     gains = dict.fromkeys(policies, 0.0)
+    longest = dict.fromkeys(policies, 0.0)  # the policy's highest mean words over the held-out sets
     rows: dict = {}
     for name, prep in sets.items():
         base = lead3_rows([p.doc for p in prep])
@@ -264,14 +275,15 @@ def train(args: SelectorArgs) -> dict:
         for w, t in policies:
             r, outs = run_policy(model, prep, args.bullets, w, shorten, t)
             rows[(name, w, t)] = r
-            words = float(np.mean([sum(len(b.split()) for b in o) for o in outs]))
+            words = float(np.mean([sum(n_words(b) for b in o) for o in outs]))
+            longest[(w, t)] = max(longest[(w, t)], words)
             metrics.setdefault(f"{name}_grid", {})[f"words={w},threshold={t}"] = (
                 [round(float(v), 2) for v in r.mean(0)] + [round(words, 1)])
             # the issue's two metrics, ROUGE-2 and ROUGE-Lsum, over Lead-3; each set weighs the same
             gains[(w, t)] += float((r[:, 1] - base[:, 1] + r[:, 2] - base[:, 2]).mean()) / len(sets)
         log.info("%s grid (R1/R2/RLsum/words): %s", name, metrics[f"{name}_grid"])
     if sets:
-        best = max(policies, key=lambda p: gains[p])
+        best = choose_policy(gains, longest, args.max_mean_words)
         config.max_words, config.compress_threshold = best
         metrics["policy_gain"] = {f"words={w},threshold={t}": round(g, 2) for (w, t), g in gains.items()}
         metrics["policy"] = {"max_words": best[0], "compress_threshold": best[1]}
