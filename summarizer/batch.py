@@ -233,8 +233,9 @@ def _rows(records, text_col: str, id_col: str | None, unit: str, taken: set[str]
 
 
 def _row_id(rec, id_col: str | None) -> tuple[str | None, str | None]:
-    """The row's own id as text (None when it has none); plus a problem, if any."""
-    if rec.error or not id_col:
+    """The row's own id as text (None when it has none); plus a problem, if any. An unreadable row
+    keeps the id it still shows (a CSV row with a field too many), so its error row names it."""
+    if not id_col or (rec.error and not rec.data):
         return None, None
     try:
         value = get_field(rec.data, id_col)
@@ -243,7 +244,7 @@ def _row_id(rec, id_col: str | None) -> tuple[str | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None, f"id {id_col!r} is {type(value).__name__}, not text or a number"
+        return None, None if rec.error else f"id {id_col!r} is {type(value).__name__}, not text or a number"
     return str(value), None
 
 

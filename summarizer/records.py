@@ -277,9 +277,10 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
                           file=sys.stderr)
                 header = [h if h not in twice else None for h in row]
                 continue
-            if len(row) > len(header):
-                yield Record(first, error=f"line {first}: {len(row) - len(header)} field(s) more than "
-                                          "the header has")
+            if len(row) > len(header):  # the fields the header names stay, so the error row keeps its id
+                yield Record(first, {h: v for h, v in zip(header, row) if h is not None},
+                             error=f"line {first}: {len(row) - len(header)} field(s) more than the header has "
+                                   "(an unquoted delimiter or quote in the text?)")
                 continue
             yield Record(first, {h: v for h, v in zip(header, row + [None] * (len(header) - len(row)))
                                  if h is not None})
