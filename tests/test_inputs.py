@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, strategies as st
 
 from summarizer.inputs import (CHUNK_BYTES, SNIFF_BYTES, InputError, clean_text, decode_bytes, decode_utf8,
                                html_to_text, read_path, read_stream)
@@ -248,3 +249,54 @@ def test_plain_text_is_not_untokenized(text):
 
     assert not looks_tokenized(text)
     assert clean_text(text) == text
+
+
+def _ptb(plain_words: list[str]) -> str:
+    """The test's own Penn Treebank-style tokenizer over the pieces `_plain_sentences` builds."""
+    out = []
+    for w in plain_words:
+        for contraction in ("n't", "'s", "'re", "'ll"):
+            if w.endswith(contraction) and len(w) > len(contraction):
+                out += [w[:-len(contraction)], contraction]
+                break
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
+_WORDS = st.sampled_from(["the", "council", "said", "Smith", "U.S.", "3.5", "1,000", "voted", "plan", "it",
+                          "club's", "didn't", "they're", "we'll", "Monday", "$", "%"])
+
+
+@st.composite
+def _plain_sentences(draw) -> tuple[list[str], str]:
+    """A few sentences as tokens (punctuation apart) and as written."""
+    tokens, text = [], ""
+    for _ in range(draw(st.integers(3, 6))):
+        words = draw(st.lists(_WORDS, min_size=2, max_size=8))
+        words = [w for w in words if w not in ("$", "%")] or ["plan"]
+        comma = draw(st.integers(0, len(words) - 1))
+        sent_tokens, pieces = [], []
+        for k, w in enumerate(words):
+            sent_tokens.append(w)
+            pieces.append(w)
+            if k == comma and k < len(words) - 1:
+                sent_tokens.append(",")
+                pieces[-1] += ","
+        sent_tokens.append(".")
+        if not pieces[-1].endswith("."):  # "... in the U.S." ends once in writing, "U.S. ." tokenized
+            pieces[-1] += "."
+        tokens += sent_tokens
+        text += (" " if text else "") + " ".join(pieces)
+    return tokens, text
+
+
+@given(_plain_sentences())
+def test_untokenize_inverts_tokenizing(case):
+    from summarizer.inputs import looks_tokenized, untokenize
+
+    tokens, plain = case
+    tokenized = _ptb(tokens)
+    assert looks_tokenized(tokenized)
+    assert untokenize(tokenized) == plain
+    assert not looks_tokenized(plain)
