@@ -36,6 +36,7 @@ CONFIG_NAME = "extractive.json"
 COMPRESSOR_NAME = "compressor.json"
 FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into the word budget
 SLACK = 1.15  # a bullet may overflow the word budget by this factor rather than be lost
+log = logging.getLogger(__name__)
 _EVAL_WORD = re.compile(r"[^\W_]+")
 
 
@@ -43,7 +44,7 @@ def n_words(text: str) -> int:
     """Words as the evaluation counts them (ROUGE's alphanumeric runs: "team's" and "0-0" are two
     each), so the word budget means the length that is reported."""
     return len(_EVAL_WORD.findall(text))
-log = logging.getLogger(__name__)
+
 
 # ---- sentences -------------------------------------------------------------------------------
 

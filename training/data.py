@@ -8,7 +8,7 @@ from pathlib import Path
 
 from summarizer.chunking import split_sentences
 from summarizer.extractive import split_document
-from summarizer.inputs import looks_tokenized, untokenize
+from summarizer.inputs import InputError, clean_text
 from summarizer.records import read_records
 
 log = logging.getLogger("training")
@@ -53,9 +53,11 @@ def read_docs(path: str | Path, limit: int | None = None) -> list[Doc]:
         if not art or not ref:
             log.warning("%s line %d skipped: no article or reference", path, rec.line)
             continue
-        art = str(art)
-        if looks_tokenized(art):  # read as the summarizer reads it (`inputs.clean_text`)
-            art = untokenize(art)
+        try:  # read as the summarizer reads it (tokenized text written plainly, HTML reduced, ...)
+            art = clean_text(str(art))
+        except InputError as e:
+            log.warning("%s line %d skipped: %s", path, rec.line, e)
+            continue
         title, sentences = split_document(art)
         if sentences:
             docs.append(Doc(str(rec.data.get("id", rec.line)), title, sentences, reference_lines(ref), art))
