@@ -15,9 +15,29 @@ from __future__ import annotations
 from itertools import accumulate
 from typing import Callable, Sequence
 
+import re
+
 import blingfire
 
 Unit = tuple[str, int]  # a piece of text and its token count on its own
+
+
+# A sentence end with no space after it, as scraped text often has ("the matter.The court",
+# 'a scam."There are'): a lower-case word or a number, the end mark, maybe a quote, then a
+# capitalised word. Abbreviations ("e.g.", "U.S.", "St.") do not match: their letters are short or upper-case.
+_GLUED = re.compile(r"(?<=[a-z0-9]{2}[.!?])([\"“”]?)(?=[A-Z][a-z])")
+
+
+def _glued_starts(text: str) -> list[int]:
+    """Where a sentence starts right behind the end of the one before. A quote mark between them
+    goes with the sentence it belongs to: a curly one by its shape, a straight one by whether a
+    quotation is open before it."""
+    out = []
+    for m in _GLUED.finditer(text):
+        q = m.group(1)
+        closes = q == "”" or (q == '"' and text.count('"', 0, m.start()) % 2 == 1)
+        out.append(m.end() if closes else m.start())
+    return out
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -25,7 +45,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if not text:
         return []
     _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    starts = sorted({s for s, _ in offsets if 0 < s < len(text)})
+    starts = sorted({s for s, _ in offsets if 0 < s < len(text)} | {s for s in _glued_starts(text) if 0 < s < len(text)})
     bounds = [0, *starts, len(text)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 

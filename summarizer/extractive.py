@@ -36,6 +36,7 @@ CONFIG_NAME = "extractive.json"
 COMPRESSOR_NAME = "compressor.json"
 FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into the word budget
 SLACK = 1.15  # a bullet may overflow the word budget by this factor rather than be lost
+FLOOR = 2 / 3  # below this share of the budget (40 of 60 words) a summary takes another bullet though it overflows
 log = logging.getLogger(__name__)
 _EVAL_WORD = re.compile(r"[^\W_]+")
 
@@ -384,9 +385,12 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
 
     Sentences are shortened one at a time as the plan reaches them (only candidates pay for it);
     one that overflows the budget is shortened harder (`shorten(xs, FIT)`) before it is skipped.
-    A report with any sentence gets at least one bullet.
+    The budget trims a summary but must not starve it: while one stays below `FLOOR` of the budget
+    with fewer bullets than asked (long sentences, none fitting), the best sentence left joins,
+    shortened hardest. A report with any sentence gets at least one bullet.
     """
     shorten = shorten or (lambda xs, harder=0.0: list(xs))
+    wanted = n_bullets
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     half = half_quoted(sentences, parts)
     ok = [bool(cleaned[i]) and worth(cleaned[i]) and not half[i]
@@ -425,6 +429,15 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
         rounds += 1
         if len(picked) == before and rounds > 1:
             break
+    while max_words and picked and len(picked) < wanted and words < max_words * FLOOR:
+        used = Counter(parts[i] for i in picked)
+        rest = [k for k, i in enumerate(queue) if i not in picked and not _repeats(i, picked, cleaned, redundancy)]
+        if not rest:
+            break
+        i = queue[min(rest, key=lambda k: (parts[queue[k]] == "context", used[parts[queue[k]]], k))]
+        short[i] = shorten([cleaned[i]], FIT)[0]
+        picked.append(i)
+        words += n_words(short[i])
     if not picked:
         fallback = [i for i in ranked if cleaned[i]]
         if not fallback:

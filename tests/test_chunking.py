@@ -185,3 +185,15 @@ def test_chunker_fuzz_10k(tok, text, budget):
     chunks = chunk_text(text, tok, budget)
     assert "".join(chunks) == text and all(chunks)
     assert all(n <= budget for n in token_counter(tok)(chunks))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('He was involved in a scam."There are 20 users," he said.The court agreed.',
+     ["He was involved in a scam.", '"There are 20 users," he said.', "The court agreed."]),
+    ('He said "we will win."Then he left.', ['He said "we will win."', "Then he left."]),
+    ("He wrote “it is over.”Then silence.", ["He wrote “it is over.”", "Then silence."]),
+    ("It rose 3.5 percent in 2013.The bank fell.", ["It rose 3.5 percent in 2013.", "The bank fell."]),
+    ("See e.g.The Times and the U.S.Army in St.Louis.", ["See e.g.The Times and the U.S.Army in St.Louis."]),
+])
+def test_sentences_glued_without_a_space_are_split(text, expected):
+    assert split_sentences(text) == expected

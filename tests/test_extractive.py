@@ -113,6 +113,16 @@ def test_plan_of_a_plain_article_is_by_score_without_repeats_within_the_budget()
     assert short[0].source == S[0]
 
 
+def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
+    long = [" ".join(f"w{k}x{j}" for j in range(n)) + "." for k, n in enumerate([30, 40, 40, 45])]
+    scores = np.array([0.9, 0.8, 0.7, 0.1])
+    # 30 words picked; every other sentence overflows 60 words * SLACK, so the budget alone gives 1 bullet
+    picks = plan_picks(long, long, [""] * 4, scores, 3, max_words=60)
+    assert [p.index for p in picks] == [0, 1]  # below 40 words, the best sentence left joins
+    # at or above the floor, the budget holds
+    assert [p.index for p in plan_picks(long, long, [""] * 4, scores, 3, max_words=45)] == [0]
+
+
 def test_plan_always_gives_one_bullet_when_there_is_text():
     frag = ["Pictured: the scene.", "Click here."]
     assert [p.text for p in plan_picks(frag, frag, ["", ""], np.array([0.1, 0.2]), 3)] == ["Click here."]
