@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from .minilm import MINILM_PACKAGE, MiniLM
-from .spans import DASHES, END, QUOTES, SAY, SPAN_KINDS, Span, Token, candidate_spans, tokenize
+from .spans import DASHES, END, QUOTES, SAY, SPAN_KINDS, Span, Token, candidate_spans, names_a_source, tokenize
 
 HEAD_NAME = "compressor.safetensors"
 
@@ -175,9 +175,13 @@ class DeletionModel:
         z = ((x - self.mean) / self.scale) @ self.weight + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
-    def compress_many(self, sentences: Sequence[str], threshold: float | None = None) -> list[Compressed]:
+    def compress_many(self, sentences: Sequence[str], threshold: float | None = None,
+                      keep_sources: bool = False) -> list[Compressed]:
+        """`keep_sources`: no span that names who said it goes (for cuts below the trained
+        threshold, where a claim would too easily lose its source and read as fact)."""
         toks = [tokenize(s) for s in sentences]
-        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
+        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds
+                  and not (keep_sources and names_a_source(t, s))] for t in toks]
         feats = self.features(toks, spans)
         return [decide(s, t, sp, self.probabilities(x), self.config.threshold if threshold is None else threshold,
                        self.config.min_words, self.config.min_ratio)

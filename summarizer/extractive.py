@@ -356,7 +356,7 @@ class ExtractiveModel:
             return list(sentences)
         base = self.config.compress_threshold
         threshold = (self.compressor.config.threshold if base is None else base) - harder
-        return [c.text for c in self.compressor.compress_many(sentences, threshold)]
+        return [c.text for c in self.compressor.compress_many(sentences, threshold, keep_sources=harder > 0)]
 
     def plan(self, report: Report | str, n_bullets: int | None = None) -> list[Pick]:
         """Up to `n_bullets` picks (None: the model's own number), each with its source and section."""

