@@ -28,6 +28,24 @@ Unit = tuple[str, int]  # a piece of text and its token count on its own
 _GLUED = re.compile(r"(?<=[a-z0-9]{2}[.!?])([\"“”]?)(?=[A-Z][a-z])")
 
 
+# Abbreviations whose full stop does not end a sentence ("Mrs. May", "St. Louis"); initials too ("John F. Kennedy").
+TITLE_ABBR = frozenset("mr mrs ms dr prof st gen sen rep gov lt col sgt capt rev mt ft hon supt cmdr adm maj "
+                       "cpl pvt fr".split())
+_LAST_WORD = re.compile(r"(?:^|[^\w.])([A-Za-z]{1,4})\.[\"”’)]?\s*$")
+# A sentence that ends right before a title ("after heavy rain. St. Louis will ..."), which the splitter misses.
+_BEFORE_TITLE = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’]?(\s+)(?=(?:%s)\.\s+[A-Z])" % "|".join(
+    w.capitalize() for w in sorted(TITLE_ABBR)))
+
+
+def is_title_abbr(word: str) -> bool:
+    return word.lower() in TITLE_ABBR or (len(word) == 1 and word.isupper())
+
+
+def _ends_in_title(piece: str) -> bool:
+    m = _LAST_WORD.search(piece)
+    return bool(m) and is_title_abbr(m.group(1))
+
+
 def _glued_starts(text: str) -> list[int]:
     """Where a sentence starts right behind the end of the one before. A quote mark between them
     goes with the sentence it belongs to: a curly one by its shape, a straight one by whether a
@@ -45,7 +63,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if not text:
         return []
     _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    starts = sorted({s for s, _ in offsets if 0 < s < len(text)} | {s for s in _glued_starts(text) if 0 < s < len(text)})
+    found = {s for s, _ in offsets} | set(_glued_starts(text)) | {m.end(1) for m in _BEFORE_TITLE.finditer(text)}
+    # no sentence starts right after a title: blingfire splits "Mrs. | May said"
+    starts = sorted(s for s in found if 0 < s < len(text) and not _ends_in_title(text[max(0, s - 12):s]))
     bounds = [0, *starts, len(text)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 

@@ -46,7 +46,11 @@ _DATELINE = re.compile(
 # "New Delhi, Aug 1 (PTI)": place, date and agency, with no dash after it.
 _DATED_WIRE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}\s*"
                          r"\(\s*(?:" + _WIRES + r")\s*\)\s*:?\s*")
-_CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:--|—)\s*")
+# "NEW YORK --", "NAIROBI, Kenya —", "WASHINGTON, June 12 —", "SPRINGFIELD, Ill., Oct. 12, 2024 /PRNewswire/ --":
+# a place in capitals, maybe its region, a date and a wire's name, then a dash.
+_CAPS_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
+    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/)?\s*(?:--|—|–)\s*")
 _BYLINE = re.compile(
     r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
     re.I)

@@ -95,6 +95,7 @@ def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
 _FRAGMENT = re.compile(
     r"(?:^|\s)[#@]\w|https?://|pic\.twitter|\bwww\.|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
+    r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])|"  # a credit line
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
     r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
 # A photo caption: a named subject in the present tense of a pose or gesture, on a day or during an

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .chunking import sentence_spans
+from .chunking import TITLE_ABBR, is_title_abbr, sentence_spans
 
 # ---- words ----------------------------------------------------------------------------------
 # A word never crosses white space, so deleting whole words from a sentence leaves exactly the
@@ -59,8 +59,7 @@ def words(text: str) -> list[str]:
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of the sentences of `text`: lines first, so a heading never joins the
-    sentence below it, then blingfire within each line. A piece that ends in a title such as
-    "Dr." is joined to the next (blingfire splits "Dr. | Amira Haddad said")."""
+    sentence below it, then `chunking.sentence_spans` within each line."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
@@ -69,18 +68,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
             if not piece.strip():
                 continue
             a, b = pos + a + len(piece) - len(piece.lstrip()), pos + b - (len(piece) - len(piece.rstrip()))
-            if spans and spans[-1][1] >= pos and _ends_in_title(text[spans[-1][0]:spans[-1][1]]):
-                spans[-1] = (spans[-1][0], b)
-            else:
-                spans.append((a, b))
+            spans.append((a, b))
         pos += len(line) + 1
     return spans
-
-
-def _ends_in_title(piece: str) -> bool:
-    """Does this piece end in an abbreviation that cannot end a sentence ("Dr.", "F.")?"""
-    found = _WORD.findall(piece)
-    return bool(found) and piece.endswith(".") and piece[:-1].endswith(found[-1]) and _is_title_abbr(found[-1])
 
 
 # ---- numbers --------------------------------------------------------------------------------
@@ -171,15 +161,8 @@ chairman chairwoman chair councillor councilor chief officer general gen captain
 lieutenant lt colonel col major admiral commander king queen prince princess pope bishop rev reverend
 father sheriff detective inspector commissioner ambassador coach premier prime deputy vice acting
 former late""".split())
-# Abbreviations whose full stop does not end a sentence (initials too: "John F. Kennedy").
-_TITLE_ABBR = frozenset("mr mrs ms dr prof st gen sen rep gov lt col sgt capt rev mt ft hon supt cmdr adm maj "
-                        "cpl pvt fr".split())
 _VERBISH = re.compile(r"[A-Z][a-z]{3,}(?:ed|ing|ly)")  # "Continued", "Following", "Reportedly"
 _OPENING_PUNCT = " \t\"“”'‘’`([{*•-–—"
-
-
-def _is_title_abbr(word: str) -> bool:
-    return word.lower() in _TITLE_ABBR or (len(word) == 1 and word.isupper())
 
 
 def _acronym(word: str) -> bool:
@@ -197,7 +180,7 @@ def _opens_sentence(text: str, start: int) -> bool:
         return False
     prev = _WORD.findall(text[max(0, i - 12):i])
     return not (prev and text[max(0, i - 1 - len(prev[-1])):i - 1] == prev[-1]
-                and (_is_title_abbr(prev[-1]) or _DOTTED.fullmatch(prev[-1])))
+                and (is_title_abbr(prev[-1]) or _DOTTED.fullmatch(prev[-1])))
 
 
 # ---- facts ----------------------------------------------------------------------------------
@@ -303,7 +286,7 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Fact]:
         if run:  # join words that only white space (or a title's full stop: "Dr. Ruiz") parts
             prev = run[-1].group()
             gap = text[run[-1].end():m.start()]
-            if gap.startswith(".") and _is_title_abbr(prev):
+            if gap.startswith(".") and is_title_abbr(prev):
                 gap = gap[1:]
             if gap.strip() == "" and "\n" not in gap and not _POSSESSIVE.search(prev):
                 run.append(m)
@@ -322,7 +305,7 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Fact]:
         last = run[-1].group()
         if _POSSESSIVE.search(last):
             end -= 2
-        elif text[end:end + 1] == "." and (_DOTTED.fullmatch(last) or last.lower() in _TITLE_ABBR
+        elif text[end:end + 1] == "." and (_DOTTED.fullmatch(last) or last.lower() in TITLE_ABBR
                                            or last.lower() in ("jr", "sr", "inc", "ltd", "co")):
             end += 1
         core = [_norm(m.group()) for m in run]

@@ -294,7 +294,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     for i in range(1, core):
         w = low[i]
         if ((w in ADVERBS and toks[i].text.islower()) or _is_ly(toks[i].text)) and \
-                low[i - 1] not in ("a", "an", "the", "not", "'s"):
+                low[i - 1] not in ("a", "an", "the", "not", "'s") and \
+                not (w in ("earlier", "later") and low[i - 1].rstrip("s") in TIME_NOUNS):  # "a year earlier"
             add(i, i + 1, "adverb")
     seen, out = set(), []
     for s in spans:

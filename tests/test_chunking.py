@@ -197,3 +197,14 @@ def test_chunker_fuzz_10k(tok, text, budget):
 ])
 def test_sentences_glued_without_a_space_are_split(text, expected):
     assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The plan was approved. Mrs. May said it was the best deal.", ["The plan was approved.", "Mrs. May said it was the best deal."]),
+    ("The game was called off after heavy rain. St. Louis will play the Cubs on Sunday.",
+     ["The game was called off after heavy rain.", "St. Louis will play the Cubs on Sunday."]),
+    ("Sen. Warren said so. Gen. Lee agreed. Prof. Ng did not.", ["Sen. Warren said so.", "Gen. Lee agreed.", "Prof. Ng did not."]),
+    ("John F. Kennedy spoke. It was in the U.S. It was big.", ["John F. Kennedy spoke.", "It was in the U.S.", "It was big."]),
+])
+def test_titles_never_end_a_sentence_and_may_start_one(text, expected):
+    assert split_sentences(text) == expected

@@ -39,6 +39,12 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
     ("Follow-up tests showed the damage was worse.", "Follow-up tests showed the damage was worse."),
     ("New Delhi, Aug 1 (PTI) The monsoon session of parliament began on Monday.",
      "The monsoon session of parliament began on Monday."),
+    ("NEW YORK, March 3 — Harbor Foods agreed to buy a rival.", "Harbor Foods agreed to buy a rival."),
+    ("NAIROBI, Kenya — Floods displaced 40,000 people.", "Floods displaced 40,000 people."),
+    ("SPRINGFIELD, Ill., Oct. 12, 2024 /PRNewswire/ -- ACME Corp. posted record revenue.",
+     "ACME Corp. posted record revenue."),
+    ("ST. LOUIS -- The game was postponed.", "The game was postponed."),
+    ("NATO allies met in Brussels -- and agreed on nothing.", "NATO allies met in Brussels -- and agreed on nothing."),
 ])
 def test_clean(raw, expected):
     assert clean(raw) == expected

@@ -63,6 +63,9 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Apple holds about 40 percent of the smartphone market in the US.", True),  # no day, no event
     ("The talks had hit a snag on Saturday over the new terms.", True),
     ("Officials said we would see the first trains run in May.", True),
+    ("Reporting by Ana Castillo in Eastham; additional reporting by Tom Reed; editing by Sara Ng.", False),
+    ("Additional reporting by Tom Reed in Geneva and Maria Lopez in Madrid.", False),
+    ("Reporting by the newspaper led to the minister's resignation last week.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok

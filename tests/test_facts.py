@@ -296,7 +296,8 @@ def test_the_linear_overlap_scan_agrees_with_checking_every_span(spans, probes):
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=' \t\n.!?:;"“(-aAbBzZ12', max_size=40), st.integers(0, 40))
 def test_sentence_openings_read_without_copying_the_text(text, start):
-    from summarizer.facts import _DOTTED, _OPENING_PUNCT, _WORD, _is_title_abbr, _opens_sentence
+    from summarizer.chunking import is_title_abbr
+    from summarizer.facts import _DOTTED, _OPENING_PUNCT, _WORD, _opens_sentence
 
     start = min(start, len(text))
     before = text[:start].rstrip(_OPENING_PUNCT)  # the plain reading it replaced
@@ -307,5 +308,5 @@ def test_sentence_openings_read_without_copying_the_text(text, start):
     else:
         prev = _WORD.findall(before[-12:])
         expected = not (prev and before[:-1].endswith(prev[-1])
-                        and (_is_title_abbr(prev[-1]) or bool(_DOTTED.fullmatch(prev[-1]))))
+                        and (is_title_abbr(prev[-1]) or bool(_DOTTED.fullmatch(prev[-1]))))
     assert _opens_sentence(text, start) == expected

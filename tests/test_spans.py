@@ -64,6 +64,12 @@ def test_nothing_is_cut_inside_a_quotation_or_an_editors_brackets():
     assert not any("truly" in x or "frank" in x for texts in spans_of(t).values() for x in texts)
 
 
+def test_earlier_and_later_stay_behind_a_time():
+    assert "adverb" not in spans_of("Revenue rose 18% from a year earlier to a record $1.2 billion.")
+    assert "adverb" not in spans_of("The suspect was arrested two days later in a nearby town.")
+    assert spans_of("The company earlier denied any wrongdoing in the case.")["adverb"] == ["earlier"]
+
+
 def test_hedges_and_degree_words_are_never_deleted():
     s = "The driver was allegedly drunk and hardly able to stand when officers quickly arrived at the scene."
     assert set(spans_of(s)["adverb"]) == {"quickly"}
