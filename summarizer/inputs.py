@@ -250,6 +250,17 @@ def html_to_text(text: str) -> str:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that show nothing but split words for every tokenizer: zero-width space, word joiner,
+# a byte-order mark inside the text, soft hyphen; zero-width (non-)joiners beside Latin text. (Inside Indic
+# scripts and emoji sequences they shape the text and stay.)
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?=[\x00-\x7f])")
+# A line broken inside a sentence (e-mail, PDF, `fold`): no end mark before the break and the next line
+# goes on in lower case or with an amount, or the line ends in a word that cannot end a sentence. Blank lines still part paragraphs.
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;\"”’)\]])[ \t]*\n[ \t]*(?=[\"“‘']?[a-z$£€])")
+_WRAPPED_AFTER = re.compile(r"\b(the|a|an|of|to|and|or|but|in|on|at|for|with|by|from|that|his|her|its|their)"
+                            r"[ \t]*\n[ \t]*(?=[^\s*•#-])")
+# Markdown emphasis ("**bold**", "*italic*"): the marks are not text.
+_EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*)(?=\S)([^\n]+?)(?<=\S)\1(?![\w*])")
 # The usual mojibake: UTF-8 for Latin-1 letters (bytes C2/C3 + one) and for punctuation such as
 # quotes, dashes and the euro sign (E2 + two), each byte shown as its Windows-1252 character.
 _CP1252_TAIL = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0xC0))
@@ -308,7 +319,8 @@ def untokenize(text: str) -> str:
 
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Validate text for summarizing: not empty, not too large; HTML reduced to text; mojibake
-    ("Â£", "â€™") put right; tokenized text ("team 's") written plainly."""
+    ("Â£", "â€™") put right; tokenized text ("team 's") written plainly; invisible characters,
+    hard line wraps inside sentences and Markdown emphasis marks taken out."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
@@ -325,6 +337,9 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         text = html_to_text(text)
     if looks_tokenized(text):
         text = untokenize(text)
+    text = _INVISIBLE.sub("", text)
+    text = _WRAPPED_AFTER.sub(r"\1 ", _WRAPPED.sub(" ", text.replace("\r\n", "\n")))
+    text = _EMPHASIS.sub(r"\2", text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from summarizer.extractive import (CONFIG_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, overlap, plan_picks,
+from summarizer.extractive import (CONFIG_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, key_numbers, overlap, plan_picks,
                                    report_parts, sentence_features, split_document, worth)
 from summarizer.models import ModelLoadError
 from summarizer.reports import parse_report
@@ -114,6 +114,15 @@ def test_plan_of_a_plain_article_is_by_score_without_repeats_within_the_budget()
     short = plan_picks(S, S, plain, scores, 2, shorten=lambda xs, harder=0: [" ".join(x.split()[:6]) + "." for x in xs])
     assert [p.text for p in short] == ["The council approved the new bridge.", "The old bridge was rated deficient."]
     assert short[0].source == S[0]
+
+
+def test_a_fact_told_again_with_the_same_figures_is_a_repeat():
+    s = ["Harbor Foods agreed to be bought by Crestline for $4.2 billion, or $38.50 a share, a 27% premium.",
+         "Crestline will pay $38.50 a share in cash, valuing Harbor at about $4.2 billion with its debt.",
+         "The deal is expected to close in the third quarter, pending approval by 40 regulators.",
+         "Three workers died in 2023 and 12 were hurt when the plant's 40 boilers failed."]
+    assert [p.index for p in plan_picks(s, s, [""] * 4, np.array([0.9, 0.8, 0.7, 0.1]), 3)] == [0, 2, 3]
+    assert key_numbers(s[3]) == {"12", "40"}  # no year, no small count
 
 
 def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
