@@ -46,6 +46,17 @@ def _ends_in_title(piece: str) -> bool:
     return bool(m) and is_title_abbr(m.group(1))
 
 
+_LOWER_START = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’]?(\s+)(?=[\"“]?[a-z])")
+
+
+def _lower_starts(text: str) -> list[int]:
+    """In text written all in lower case, sentences start with a small letter; the splitter
+    looks for capitals. Only when no sentence in the text starts with a capital."""
+    if re.search(r"(?:^|[.!?][\"”’]?\s+)[\"“]?[A-Z]", text.lstrip()):
+        return []
+    return [m.end(1) for m in _LOWER_START.finditer(text)]
+
+
 def _glued_starts(text: str) -> list[int]:
     """Where a sentence starts right behind the end of the one before. A quote mark between them
     goes with the sentence it belongs to: a curly one by its shape, a straight one by whether a
@@ -63,7 +74,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if not text:
         return []
     _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    found = {s for s, _ in offsets} | set(_glued_starts(text)) | {m.end(1) for m in _BEFORE_TITLE.finditer(text)}
+    found = ({s for s, _ in offsets} | set(_glued_starts(text)) | set(_lower_starts(text))
+             | {m.end(1) for m in _BEFORE_TITLE.finditer(text)})
     # no sentence starts right after a title: blingfire splits "Mrs. | May said"
     starts = sorted(s for s in found if 0 < s < len(text) and not _ends_in_title(text[max(0, s - 12):s]))
     bounds = [0, *starts, len(text)]

@@ -61,19 +61,25 @@ def is_heading(line: str) -> bool:
 
 
 def split_document(text: str) -> tuple[str, list[str]]:
-    """(title, sentences): lines are split first so headings never glue onto a sentence."""
+    """(title, sentences): lines are split first so headings never glue onto a sentence. A list
+    item is a sentence even without a full stop; so are short lines, the first one too, when
+    nothing else is (a list of headlines)."""
     title = ""
     sentences: list[str] = []
+    short: list[str] = []
     for line in re.split(r"\n+", text.replace("\r", "\n")):
+        item = bool(_BULLET.match(line))
         line = _BULLET.sub("", line).strip()
         if not line:
             continue
-        if is_heading(line):
+        if is_heading(line) and not item:
             if not title and not sentences:
                 title = line.lstrip("#").strip()
+            else:
+                short.append(line.lstrip("#").strip())
             continue
         sentences += split_sentences(line)
-    return title, sentences
+    return title, sentences or ([title, *short] if title and short else [])
 
 
 def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
@@ -119,7 +125,8 @@ def worth(sentence: str) -> bool:
     tweet, link, byline or caption, nor commentary that names no fact. (Questions and first-person
     sentences stay: opinion pieces are summarised in their own voice, 6% of CNN's oracle picks.)"""
     words = sentence.split()
-    if (len(words) < 6 or sum(w[:1].islower() for w in words) < 3 or _FRAGMENT.search(sentence)
+    cased = any(c.isupper() or c.islower() for c in sentence)  # Korean, Arabic, ... have no lower case
+    if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence)):
         return False
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]

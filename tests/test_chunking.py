@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from transformers import AutoTokenizer
 
-from summarizer.chunking import chunk_text, sentence_spans, split_sentences, token_counter
+from summarizer.chunking import _lower_starts, chunk_text, sentence_spans, split_sentences, token_counter
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +208,12 @@ def test_sentences_glued_without_a_space_are_split(text, expected):
 ])
 def test_titles_never_end_a_sentence_and_may_start_one(text, expected):
     assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the council voted. commuters will use a ferry, e.g. the blue one. the mayor said so.",
+     ["the council voted.", "commuters will use a ferry, e.g. the blue one.", "the mayor said so."]),
+])
+def test_text_all_in_lower_case_is_split(text, expected):
+    assert split_sentences(text) == expected
+    assert _lower_starts("The council met. the vote, e.g. by hand, was close.") == []  # capitals start sentences: as written

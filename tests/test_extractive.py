@@ -35,6 +35,20 @@ def test_split_document_keeps_headings_apart():
     assert sentences == ["The council voted 7-2.", "The plan costs $62 million.", "Work starts soon.", "A bullet line."]
 
 
+def test_list_items_and_headline_lists_are_sentences():
+    listed = "What we know so far:\n- The council closed the bridge for six months\n- Ferries will run every ten minutes"
+    assert split_document(listed)[1][-2:] == ["The council closed the bridge for six months",
+                                         "Ferries will run every ten minutes"]
+    headlines = "Earthquake strikes off the coast of Chile\nThousands evacuated as tsunami warning issued\nNo reports of damage"
+    assert split_document(headlines)[1] == headlines.split("\n")
+    assert split_document("Just A Title")[1] == []
+
+
+def test_worth_reads_scripts_without_case():
+    assert worth("정부는 화요일 새로운 경제 대책을 발표했다 그리고 시장은 반응했다.")  # no lower case to count
+    assert not worth("THE COUNCIL VOTED ON TUESDAY TO CLOSE THE BRIDGE.")  # capitals only: a heading or a shout
+
+
 def test_report_parts_name_each_sentence_s_section(example_reports):
     title, sents, parts = report_parts(parse_report(example_reports["harbor_bridge.txt"]))
     assert title.startswith("City Council Approves")
