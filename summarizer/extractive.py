@@ -115,6 +115,8 @@ _CAPTION = re.compile(
     r"reacts|listens|holds|stands|sits|walks|speaks|watches|wears|looks on|celebrates)\b"
     r"(?=.*\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|during)\b)"
     r"(?!.*\b(?:said|says|told)\b)")
+_FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
+_SPEAKERLESS = re.compile(r"[\"“][^\"“”]+[.!?,]?[\"”][.!?]?")  # '"This is the biggest investment in a decade."'
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
 highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
 implications signal signals signify complex complexities ongoing evolving shifting amidst intricate""".split())
@@ -129,8 +131,11 @@ def worth(sentence: str) -> bool:
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence)):
         return False
+    if sentence.rstrip().endswith(":") or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip()):
+        return False  # it introduces a list, says nothing yet, or is a quotation with no one saying it
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
-    return sum(w in _COMMENTARY for w in lower) < 2 or bool(re.search(r"\d", sentence))
+    commentary = sum(w in _COMMENTARY for w in lower)
+    return commentary < 2 or (commentary < 3 and bool(re.search(r"\d", sentence)))
 
 
 _OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)")

@@ -15,6 +15,10 @@ FULL_HEADING = "full report"
 CONTEXT_HEADING = "context & previous events"
 _KNOWN = {KEY_HEADING, FULL_HEADING, CONTEXT_HEADING, "context and previous events",
           "context", "background"}
+# "Background and Context", "Context & Background", "Previous Events and Background": the context part too
+_CONTEXT_WORDS = {"context", "background", "previous", "prior", "earlier", "events", "and", "&"}
+_SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "for", "in", "on", "to", "with", "at", "by", "from", "as", "is",
+                "&", "vs", "vs."}
 
 # "- item", "* item", "• item", "1. item", "1) item", "(1) item", "– item"
 BULLET_RE = re.compile(r"^\s*(?:[-*•·–—▪●◦]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)](?=\s))\s+")
@@ -26,7 +30,27 @@ def _heading_key(line: str) -> str | None:
     s = re.sub(r"^#{1,6}\s*", "", s)  # markdown heading
     s = re.sub(r"^\*\*(.*)\*\*$", r"\1", s)  # **bold** heading
     s = s.strip().rstrip(":").strip().lower()
-    return s if s in _KNOWN else None
+    if s in _KNOWN:
+        return s
+    words = set(s.split())
+    return CONTEXT_HEADING if words and words <= _CONTEXT_WORDS and words & {"context", "background"} else None
+
+
+def _titled(line: str) -> bool:
+    """Title Case or capitals: "What Comes Next?", "The Road Ahead:", "RESCUE EFFORTS"."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line) if w.lower() not in _SMALL_WORDS]
+    return bool(words) and all(w[0].isupper() for w in words)
+
+
+def section_heading(line: str) -> bool:
+    """A sub-heading of the Full Report: a markdown heading, a bold line, or a short line without
+    end punctuation; a short Title Case line may end in ":" or "?". A list item never is one."""
+    if BULLET_RE.match(line) and not line.startswith("#"):
+        return False
+    if line.startswith("#") or re.fullmatch(r"\*\*[^*]+\*\*:?", line):
+        return True
+    n = len(line.split())
+    return (n <= 10 and not re.search(r"[.!?:;,\"”')]$", line)) or (n <= 8 and line[-1] in ":?" and _titled(line))
 
 
 def strip_bullet(line: str) -> str | None:
@@ -73,9 +97,12 @@ def parse_report(text: str) -> Report:
     rep = Report(is_structured=True)
     first = heads[0][0]
     pre = [l.strip() for l in lines[:first] if l.strip()]
-    if pre:
+    if pre and (len(pre) > 1 or not re.search(r"[.!?][\"”’)]?$", pre[0])):
         rep.title = re.sub(r"^#{1,6}\s*", "", pre[0]).strip()
-        rep.lede = "\n".join(pre[1:])
+        pre = pre[1:]
+    if pre and rep.title and re.search(r"[.!?][\"”’)]?$", rep.title) and len(rep.title.split()) > 14:
+        pre, rep.title = [rep.title, *pre], ""  # a sentence, not a title: the report came without one
+    rep.lede = "\n".join(pre)
 
     spans = [(i, k, heads[j + 1][0] if j + 1 < len(heads) else len(lines))
              for j, (i, k) in enumerate(heads)]
@@ -123,10 +150,8 @@ def _sections(block: list[str]) -> list[tuple[str, str]]:
     for line in (l.strip() for l in block):
         if not line:
             continue
-        is_heading = (line.startswith("#") or
-                      (len(line.split()) <= 10 and not re.search(r"[.!?:;,\"”')]$", line)))
-        if is_heading:
-            sections.append((re.sub(r"^#{1,6}\s*", "", line), []))
+        if section_heading(line):
+            sections.append((re.sub(r"^#{1,6}\s*|^\*\*|\*\*:?$|:$", "", line).strip(), []))
         elif sections:
             sections[-1][1].append(line)
         else:

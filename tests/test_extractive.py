@@ -80,6 +80,12 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Reporting by Ana Castillo in Eastham; additional reporting by Tom Reed; editing by Sara Ng.", False),
     ("Additional reporting by Tom Reed in Geneva and Maria Lopez in Madrid.", False),
     ("Reporting by the newspaper led to the minister's resignation last week.", True),
+    ("The plan includes the following five measures for hospitals:", False),  # it introduces a list
+    ("It remains to be seen whether residents will use the building as much as planners hope.", False),
+    ('"This is the biggest investment in the health service in a decade."', False),  # nobody says it
+    ('"This is the biggest investment in a decade," the minister said.', True),
+    ("The significance of the 2024 ruling underscores the broader shifting dynamics of the region.", False),
+    ("The ruling highlights the risk, after 12 people died in 2014.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok

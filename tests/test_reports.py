@@ -47,6 +47,31 @@ def test_wrapped_bullet_lines_join():
     assert rep.key_developments == ["a long bullet that wraps", "next"]
 
 
+def test_section_headings_in_other_styles():
+    text = ("Floods Kill 41\nFloods killed 41 people on Tuesday.\nFull Report\nCasualties and Damage:\n"
+            "The toll rose to 41.\nWhat Happens Next?\nMore rain is due.\n**Aid**\nThe state sent $15 million.\n"
+            "RESCUE EFFORTS\nHelicopters rescued 1,100 people.\nWhy did it happen? Nobody knows yet?\nExperts disagree.\n"
+            "Background and Context\nFloods are common here.")
+    rep = parse_report(text)
+    assert [h for h, _ in rep.sections] == ["Casualties and Damage", "What Happens Next?", "Aid", "RESCUE EFFORTS"]
+    assert rep.sections[-1][1].endswith("Experts disagree.")  # a question in a sentence is no heading
+    assert rep.context == "Floods are common here."
+
+
+def test_a_list_inside_a_section_stays_in_its_body():
+    rep = parse_report("Plan Unveiled\nThe plan was unveiled.\nFull Report\nThe Measures\nThe plan has five parts:\n"
+                       "- Hire 5,000 nurses\n- Open 40 clinics\nReaction\nUnions welcomed it.")
+    assert [h for h, _ in rep.sections] == ["The Measures", "Reaction"]
+    assert "- Open 40 clinics" in rep.sections[0][1]
+
+
+def test_a_report_without_a_title_keeps_its_first_sentence():
+    rep = parse_report("A former treasurer of the charity was convicted on Friday of stealing hundreds of thousands "
+                       "of pounds from it.\nFull Report\nThe Verdict\nThe jury took two days.")
+    assert rep.title == "" and rep.lede.startswith("A former treasurer")
+    assert parse_report("Short Title\nThe lede.\nFull Report\nS\nBody.").title == "Short Title"
+
+
 def test_format_report_round_trip():
     text = format_report("A title", "A lede.", ["One.", "Two."], [("Head", "Body one.")], "Earlier.")
     rep = parse_report(text)
