@@ -157,7 +157,7 @@ def warnings_markdown(summary) -> str:
         notes = " ".join(summary.notes)
         return f"⚠️ The model returned no bullets for this text. {_md_escape(notes)}".strip()
     scores = " · ".join(f"Bullet {i}: {s.score:.2f}" for i, s in enumerate(summary.support, 1))
-    lines = [f"Support by the source (1 = said there): {scores}"]
+    lines = [f"Support by the source (1 = said there): {scores}"] + [f"- ℹ️ {_md_escape(n)}" for n in summary.notes]
     for i, sup in enumerate(summary.support, 1):
         if sup.warn:
             items = ", ".join(f"“{_md_escape(m)}”" for m in sup.unsupported[:4]) or "its wording"

@@ -372,6 +372,11 @@ class ExtractiveModel:
         threshold = (self.compressor.config.threshold if base is None else base) - harder
         return [c.text for c in self.compressor.compress_many(sentences, threshold, keep_sources=harder > 0)]
 
+    def word_budget(self, n_bullets: int) -> float:
+        """Words for `n_bullets` bullets (0: no budget): the trained budget scaled to the count."""
+        c = self.config
+        return c.max_words * n_bullets / c.bullets if c.max_words else 0
+
     def plan(self, report: Report | str, n_bullets: int | None = None) -> list[Pick]:
         """Up to `n_bullets` picks (None: the model's own number), each with its source and section."""
         rep = parse_report(report) if isinstance(report, str) else report
@@ -382,8 +387,7 @@ class ExtractiveModel:
         scores = self.scores(sentence_features(title, sentences, cleaned))
         c = self.config
         n = n_bullets or c.bullets
-        budget = c.max_words * n / c.bullets if c.max_words else 0
-        return plan_picks(sentences, cleaned, parts, scores, n, budget, c.redundancy, c.max_sentence_words,
+        return plan_picks(sentences, cleaned, parts, scores, n, self.word_budget(n), c.redundancy, c.max_sentence_words,
                           self.shorten, c.order)
 
     def key_points(self, report: Report | str, n_bullets: int | None = None) -> list[str]:

@@ -134,9 +134,9 @@ def _why_empty(rep: Report) -> str:
     if not letters:
         return "no bullets: the text has no words to summarize (only digits, punctuation or symbols)"
     unspaced = sum(1 for ch in letters if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff"
-                   or "\uac00" <= ch <= "\ud7af" or "\u0e00" <= ch <= "\u0e7f")
+                   or "\u0e00" <= ch <= "\u0e7f")
     if unspaced > len(letters) / 2:
         return ("no bullets: the text is in a language written without spaces between words (Chinese, "
-                "Japanese, Korean, Thai), which this model cannot split into sentences; use a multilingual "
+                "Japanese, Thai), which this model cannot split into sentences; use a multilingual "
                 "model with --model")
     return "no bullets: the model found no sentence it could use"

@@ -160,6 +160,13 @@ def test_default_extractive_model_bullets_are_backed_by_the_source(client, examp
     assert "⚠️" not in warnings
 
 
+def test_a_note_on_fewer_bullets_reaches_the_page(client):
+    text = ("The city council voted on Tuesday to close the old harbor bridge for repairs after engineers found "
+            "cracks in two of its steel supports. Commuters will use a ferry for six months while the work goes on.")
+    md, _, warnings, _, _, _ = client.predict(text, "default", 5, api_name="/summarize")
+    assert len(bullets_of(md)) == 2 and "2 of 5 bullets" in warnings
+
+
 def is_subsequence(small: list[str], big: list[str]) -> bool:
     it = iter(big)
     return all(any(w == b for b in it) for w in small)

@@ -132,3 +132,13 @@ def test_more_new_tokens_than_the_decoder_has_positions(tiny_seq2seq, example_re
         r = summ.summarize(text)
     assert 100 <= counts[0] <= 127 and r.bullets
     assert "128 positions" in caplog.text and "using 127" in caplog.text
+
+
+def test_fewer_bullets_than_asked_come_with_a_note():
+    summ = Summarizer.from_pretrained()
+    text = ("The city council voted on Tuesday to close the old harbor bridge for repairs after engineers found "
+            "cracks in two of its steel supports. Commuters will use a ferry for six months while the work goes on.")
+    r = summ.summarize(text, bullets=5)
+    assert len(r.bullets) == 2
+    assert r.notes == ["2 of 5 bullets: no other sentence said something new within the 100-word budget"]
+    assert not summ.summarize(text, bullets=2).notes

@@ -35,8 +35,13 @@ class ExtractiveBackend(Backend):
         drafts = []
         for i, rep in enumerate(reports, 1):
             bullets = self.model.key_points(rep, settings.bullets)
+            notes = []
+            if 0 < len(bullets) < settings.bullets:  # say why, rather than leave the user guessing
+                budget = self.model.word_budget(settings.bullets)
+                notes.append(f"{len(bullets)} of {settings.bullets} bullets: no other sentence said something new"
+                             + (f" within the {budget:.0f}-word budget" if budget else ""))
             drafts.append(Draft(bullets=bullets, chunks=1, input_tokens=len(rep.text.split()),
-                                output_tokens=sum(len(b.split()) for b in bullets)))
+                                output_tokens=sum(len(b.split()) for b in bullets), notes=notes))
             if progress:
                 progress(i, len(reports))
         return drafts
