@@ -100,7 +100,7 @@ def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
 # ---- bullet-worthiness -----------------------------------------------------------------------
 # Pieces of a web page that are not news, and commentary that carries no development.
 _FRAGMENT = re.compile(
-    r"(?:^|\s)[#@]\w|https?://|pic\.twitter|\bwww\.|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
+    r"(?:^|\s)[#@]\w|pic\.twitter|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
     r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])|"  # a credit line
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
@@ -115,6 +115,8 @@ _CAPTION = re.compile(
     r"reacts|listens|holds|stands|sits|walks|speaks|watches|wears|looks on|celebrates)\b"
     r"(?=.*\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|during)\b)"
     r"(?!.*\b(?:said|says|told)\b)")
+# A link: a sentence that is mostly one is web furniture; one that mentions an address in passing is news.
+_LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
 _SPEAKERLESS = re.compile(r"[\"“][^\"“”]+[.!?,]?[\"”][.!?]?")  # '"This is the biggest investment in a decade."'
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
@@ -126,6 +128,10 @@ def worth(sentence: str) -> bool:
     """Could this sentence be a bullet? Not a fragment (too short, no lower-case words), a
     tweet, link, byline or caption, nor commentary that names no fact. (Questions and first-person
     sentences stay: opinion pieces are summarised in their own voice, 6% of CNN's oracle picks.)"""
+    if _LINK.search(sentence):
+        sentence = _LINK.sub("", sentence)
+        if len(sentence.split()) < 8:
+            return False
     words = sentence.split()
     cased = any(c.isupper() or c.islower() for c in sentence)  # Korean, Arabic, ... have no lower case
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
@@ -149,11 +155,12 @@ def half_quoted(sentences: Sequence[str], parts: Sequence[str] | None = None) ->
     on fire."), or that closes a quote it never opened. Such a piece has no speaker of its own,
     so it cannot be a bullet."""
     out, inside, run = [], False, 0
+    low_open = any("„" in s for s in sentences)  # German „...“: there “ closes
     for i, s in enumerate(sentences):
         if (parts is not None and i and parts[i] != parts[i - 1]) or _LEADING_CLOSE.match(s):
             inside, run = False, 0
         began_inside = inside
-        marks = _marks(s, inside)
+        marks = _marks(s, inside, low_open)
         for kind in marks:
             inside = kind > 0
         if inside and i + 1 < len(sentences) and _LEADING_CLOSE.match(sentences[i + 1]):
@@ -166,13 +173,17 @@ def half_quoted(sentences: Sequence[str], parts: Sequence[str] | None = None) ->
     return out
 
 
-def _marks(s: str, inside: bool = False) -> list[int]:
+def _marks(s: str, inside: bool = False, low_open: bool = False) -> list[int]:
     """The sentence's quotation marks in order: 1 opens, -1 closes. Not counted: a closing mark the
     splitter moved to its start, and a straight one after a digit while no quote is open (the inch
-    mark of '12" pizza'; in '"Apollo 13" opened' it does close)."""
+    mark of '12" pizza'; in '"Apollo 13" opened' it does close). `low_open`: the text quotes
+    „like this“, so „ opens and “ closes."""
     lead = _LEADING_CLOSE.match(s)
     skip = lead.end() if lead else 0
     found = [(m.start(), 1) for m in _OPEN.finditer(s)] + [(m.start(), -1) for m in _CLOSE.finditer(s)]
+    if low_open:
+        found = [(at, -1 if s[at] == "“" else kind) for at, kind in found] + [
+            (m.start(), 1) for m in re.finditer("„", s)]
     out = []
     for at, kind in sorted(found):
         if at < skip or (kind < 0 and not inside and s[at] == '"' and s[at - 1].isdigit()):

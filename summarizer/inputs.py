@@ -282,6 +282,9 @@ def fix_mojibake(text: str) -> str:
             return _cp1252_bytes(m.group()).decode("utf-8")
         except UnicodeError:
             return m.group()
+    # ” (E2 80 9D) read as Windows-1252 leaves its last byte undefined: shown as "â€" and a
+    # replacement character, or nothing at all before a space or the end
+    text = re.sub("â€(?:\ufffd|\x9d)|â€(?=\s|$)", "”", text)
     return _MOJIBAKE.sub(fix, text)
 
 

@@ -81,6 +81,10 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Additional reporting by Tom Reed in Geneva and Maria Lopez in Madrid.", False),
     ("Reporting by the newspaper led to the minister's resignation last week.", True),
     ("The plan includes the following five measures for hospitals:", False),  # it introduces a list
+    ("Read the full statement at https://example.org/statement now.", False),
+    ("See www.example.org/live for updates on the closure.", False),
+    ("The council published the engineers' report on www.riverton.gov on Tuesday, showing cracks in two supports.",
+     True),  # an address in passing
     ("It remains to be seen whether residents will use the building as much as planners hope.", False),
     ('"This is the biggest investment in the health service in a decade."', False),  # nobody says it
     ('"This is the biggest investment in a decade," the minister said.', True),
@@ -252,6 +256,9 @@ def test_half_quotations_are_never_bullets():
     assert sum(half_quoted(stray)) <= 1  # a stray mark does not silence the rest of the article
     # closing marks the regex must see: before a dash, before 's; one the splitter moved to the next sentence
     assert half_quoted(['Critics called it "a disaster"—and voted against it.', "The mayor resigned."]) == [False, False]
+    german = ["Der Minister sagte: „Wir machen weiter.“", "Die Opposition forderte Neuwahlen.", "„Wir wollen mehr.",
+              "Und zwar sofort.“"]
+    assert half_quoted(german) == [False, False, True, True]  # „ opens, “ closes
     assert half_quoted(['The show "Glee"\'s finale aired.', "Fans cheered."]) == [False, False]
     assert half_quoted(['The film was dubbed "Apollo 13" by its fans.', "It opened in 1995.", "Sales rose."]) == [
         False, False, False]  # a quotation may end in a digit; only an unopened one after a digit is an inch mark

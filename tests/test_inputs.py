@@ -196,6 +196,7 @@ def test_decode_utf8_does_not_sniff():
 @pytest.mark.parametrize("broken, fixed", [
     ("The fare rose to Â£5 and they donâ€™t like it.", "The fare rose to £5 and they don’t like it."),
     ("â€œWe are readyâ€\x9d, the mayor said â€” then left.", "“We are ready”, the mayor said — then left."),
+    ("â€œNoâ€\ufffd, she said. He said â€œyesâ€", "“No”, she said. He said “yes”"),  # ” lost its last byte
     ("A cafÃ© in ZÃ¼rich opened.", "A café in Zürich opened."),
     ("A café in Zürich opened for £5.", "A café in Zürich opened for £5."),  # right already: untouched
     ("Tokyo (東京) and Â£5.", "Tokyo (東京) and £5."),  # each run on its own
