@@ -22,51 +22,62 @@ import blingfire
 Unit = tuple[str, int]  # a piece of text and its token count on its own
 
 
-# A sentence end with no space after it, as scraped text often has ("the matter.The court",
-# 'a scam."There are'): a lower-case word or a number, the end mark, maybe a quote, then a
-# capitalised word. Abbreviations ("e.g.", "U.S.", "St.") do not match: their letters are short or upper-case.
-_GLUED = re.compile(r"(?<=[a-z0-9]{2}[.!?])([\"“”]?)(?=[A-Z][a-z])")
-
-
-# Abbreviations whose full stop does not end a sentence ("Mrs. May", "St. Louis"); initials too ("John F. Kennedy").
+# Abbreviations whose full stop does not end a sentence: titles ("Mrs. May", "St. Louis") and
+# others ("Apple Inc. said", "Smith vs. Jones"); single capitals are initials ("John F. Kennedy").
 TITLE_ABBR = frozenset("mr mrs ms dr prof st gen sen rep gov lt col sgt capt rev mt ft hon supt cmdr adm maj "
-                       "cpl pvt fr".split())
-_LAST_WORD = re.compile(r"(?:^|[^\w.])([A-Za-z]{1,4})\.[\"”’)]?\s*$")
-# A sentence that ends right before a title ("after heavy rain. St. Louis will ..."), which the splitter misses.
-_BEFORE_TITLE = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’]?(\s+)(?=(?:%s)\.\s+[A-Z])" % "|".join(
-    w.capitalize() for w in sorted(TITLE_ABBR)))
+                       "cpl pvt fr det insp".split())
+ABBR = TITLE_ABBR | frozenset("inc corp co ltd llc plc vs etc jr sr no nos dept univ assoc approx est govt bros "
+                              "ave blvd rd sq".split())
+# Words that begin a sentence, never a name: after "Group B." or "Elm St." they start a new one.
+_STARTERS = frozenset("the a an it its they their he his she her we i this that these those there in on at but "
+                      "and so as after when while if".split())
+_WORD_BEFORE = re.compile(r"[\w'’.-]*$")
+_AFTER = re.compile(r"([\"“”’]?)(\s*)([\"“]?)([^\W_][\w'’-]*)?(\.\s+[A-Z])?")
 
 
 def is_title_abbr(word: str) -> bool:
     return word.lower() in TITLE_ABBR or (len(word) == 1 and word.isupper())
 
 
-def _ends_in_title(piece: str) -> bool:
-    m = _LAST_WORD.search(piece)
-    return bool(m) and is_title_abbr(m.group(1))
+def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
+    """Sentence starts the splitter misses, and starts it finds that are none, from each end mark:
+    - glued sentences ("the matter.The court", 'a scam."There are'); a quote mark between them
+      goes with its sentence: a curly one by its shape, a straight one by whether a quotation is open;
+    - a sentence that ends before a title ("heavy rain. St. Louis will");
+    - in text all in lower case, a sentence that starts with a small letter;
+    - never a start right after an abbreviation or an initial ("Mrs. | May"), unless a word such
+      as "The" or "It" begins there.
+    Every look is bounded, so the scan is linear in the text."""
+    add, veto = set(), set()
+    quotes = 0  # straight double quotes seen so far
+    last = 0
+    for m in re.finditer(r"[.!?]", text):
+        i = m.start()
+        quotes += text.count('"', last, i)
+        last = i
+        word = _WORD_BEFORE.search(text[max(0, i - 24):i]).group()
+        after = _AFTER.match(text[i + 1:i + 48])
+        q, gap, q2, nxt, title_next = after.groups()
+        nxt = nxt or ""
+        start = i + 1 + after.start(3)  # where the next sentence would begin
+        plain = len(word) >= 2 and word[0].islower() or word[:1].isdigit()
+        plain = plain and "." not in word and word.lower() not in ABBR
+        if word.lower() in ABBR or is_title_abbr(word):
+            if nxt.lower() not in _STARTERS:
+                veto.add(start)
+        elif plain and not gap and not q2 and nxt[:1].isupper() and nxt[1:2].islower():
+            closes = q == "”" or (q == '"' and quotes % 2 == 1)
+            add.add(i + 1 + (len(q) if closes else 0))
+        elif plain and gap and (title_next and nxt.lower() in TITLE_ABBR
+                                or lower_case and nxt[:1].islower()):
+            add.add(start)
+    add |= {m.end() for m in re.finditer(r"[।॥]\s+", text)}  # Hindi's full stop, which the splitter does not know
+    return add, veto
 
 
-_LOWER_START = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’]?(\s+)(?=[\"“]?[a-z])")
-
-
-def _lower_starts(text: str) -> list[int]:
-    """In text written all in lower case, sentences start with a small letter; the splitter
-    looks for capitals. Only when no sentence in the text starts with a capital."""
-    if re.search(r"(?:^|[.!?][\"”’]?\s+)[\"“]?[A-Z]", text.lstrip()):
-        return []
-    return [m.end(1) for m in _LOWER_START.finditer(text)]
-
-
-def _glued_starts(text: str) -> list[int]:
-    """Where a sentence starts right behind the end of the one before. A quote mark between them
-    goes with the sentence it belongs to: a curly one by its shape, a straight one by whether a
-    quotation is open before it."""
-    out = []
-    for m in _GLUED.finditer(text):
-        q = m.group(1)
-        closes = q == "”" or (q == '"' and text.count('"', 0, m.start()) % 2 == 1)
-        out.append(m.end() if closes else m.start())
-    return out
+def _all_lower(text: str) -> bool:
+    """No sentence in the text starts with a capital: it is written all in lower case."""
+    return not re.search(r"(?:^|[.!?][\"”’]?\s+)[\"“]?[A-Z]", text.lstrip())
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -74,10 +85,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if not text:
         return []
     _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    found = ({s for s, _ in offsets} | set(_glued_starts(text)) | set(_lower_starts(text))
-             | {m.end(1) for m in _BEFORE_TITLE.finditer(text)})
-    # no sentence starts right after a title: blingfire splits "Mrs. | May said"
-    starts = sorted(s for s in found if 0 < s < len(text) and not _ends_in_title(text[max(0, s - 12):s]))
+    add, veto = _boundaries(text, _all_lower(text))
+    starts = sorted(s for s in ({s for s, _ in offsets} - veto) | add if 0 < s < len(text))
     bounds = [0, *starts, len(text)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 

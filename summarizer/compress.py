@@ -65,6 +65,10 @@ def tokenized(s: str) -> bool:
     return bool(re.search(r"\w [,.;:!?]( |$)", s))
 
 
+# A sentence that only points to the list after it ("The plan includes the following:").
+_POINTS_ON = re.compile(r"\b(?:following|these|those|below|as follows|includes?|including|are|were|is|was)\s*:$", re.I)
+
+
 def clean(sentence: str) -> str:
     """The sentence without dateline, byline or a stray closing quote; "" for web furniture."""
     s = re.sub(r"\s+", " ", sentence).strip()
@@ -76,6 +80,8 @@ def clean(sentence: str) -> str:
     s = _CAPS_DATELINE.sub("", _DATELINE.sub("", _DATED_WIRE.sub("", s, count=1), count=1), count=1).strip()
     if not re.search(r"\w", s):
         return ""
+    if s.endswith(":") and len(s.split()) >= 10 and not _POINTS_ON.search(s):
+        s = s[:-1].rstrip() + "."  # "... approved three measures to close the gap:" says it whole
     return s if s.split(" ", 1)[0] == first else capitalise(s)
 
 

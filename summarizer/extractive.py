@@ -61,9 +61,9 @@ def is_heading(line: str) -> bool:
 
 
 def split_document(text: str) -> tuple[str, list[str]]:
-    """(title, sentences): lines are split first so headings never glue onto a sentence. A list
-    item is a sentence even without a full stop; so are short lines, the first one too, when
-    nothing else is (a list of headlines)."""
+    """(title, sentences): lines are split first so headings never glue onto a sentence. Short
+    lines without a full stop (list items, headlines) are sentences only when no other sentence
+    could be a bullet, the first line too; then each needs three words."""
     title = ""
     sentences: list[str] = []
     short: list[str] = []
@@ -72,14 +72,18 @@ def split_document(text: str) -> tuple[str, list[str]]:
         line = _BULLET.sub("", line).strip()
         if not line:
             continue
-        if is_heading(line) and not item:
-            if not title and not sentences:
+        if is_heading(line):
+            if not title and not sentences and not item:
                 title = line.lstrip("#").strip()
-            else:
+            elif len(re.findall(r"[^\W\d_]{2,}", line)) >= 3:
                 short.append(line.lstrip("#").strip())
             continue
         sentences += split_sentences(line)
-    return title, sentences or ([title, *short] if title and short else [])
+    if not sentences and title and short and len(re.findall(r"[^\W\d_]{2,}", title)) >= 3:
+        short.insert(0, title)
+    if any(worth(clean(s)) for s in sentences) or len(short) < 2:
+        return title, sentences
+    return title, sentences + short
 
 
 def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
@@ -102,7 +106,7 @@ def report_parts(report: Report) -> tuple[str, list[str], list[str]]:
 _FRAGMENT = re.compile(
     r"(?:^|\s)[#@]\w|pic\.twitter|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
-    r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])|"  # a credit line
+    r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])[^,]*$|"  # a credit line
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
     r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
 # A photo caption: a named subject in the present tense of a pose or gesture, on a day or during an
@@ -141,7 +145,7 @@ def worth(sentence: str) -> bool:
         return False  # it introduces a list, says nothing yet, or is a quotation with no one saying it
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
     commentary = sum(w in _COMMENTARY for w in lower)
-    return commentary < 2 or (commentary < 3 and bool(re.search(r"\d", sentence)))
+    return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))
 
 
 _OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)")

@@ -254,11 +254,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # a byte-order mark inside the text, soft hyphen; zero-width (non-)joiners beside Latin text. (Inside Indic
 # scripts and emoji sequences they shape the text and stay.)
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?=[\x00-\x7f])")
-# A line broken inside a sentence (e-mail, PDF, `fold`): no end mark before the break and the next line
-# goes on in lower case or with an amount, or the line ends in a word that cannot end a sentence. Blank lines still part paragraphs.
-_WRAPPED = re.compile(r"(?<=[^\s.!?:;\"”’)\]])[ \t]*\n[ \t]*(?=[\"“‘']?[a-z$£€])")
-_WRAPPED_AFTER = re.compile(r"\b(the|a|an|of|to|and|or|but|in|on|at|for|with|by|from|that|his|her|its|their)"
-                            r"[ \t]*\n[ \t]*(?=[^\s*•#-])")
+# A line broken inside a sentence (e-mail, PDF, `fold`): a long line with no end mark, and the next
+# line goes on in lower case or with an amount, or the line ends in a word that cannot end a
+# sentence. Short lines (headings) and blank lines (paragraphs) stay apart.
+_WRAP_BREAK = re.compile(r"[ \t]*\n[ \t]*(?=\S)")
+_GOES_ON = re.compile(r"[\"“‘']?[a-z$£€]")
+_ENDS_OPEN = re.compile(r"\b(?:the|a|an|of|to|and|or|but|in|on|at|for|with|by|from|that|his|her|its|their)$")
+WRAP_MIN_CHARS = 40
+# Terminal colour codes pasted from a console ("\x1b[0m").
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Markdown emphasis ("**bold**", "*italic*"): the marks are not text.
 _EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*)(?=\S)([^\n]+?)(?<=\S)\1(?![\w*])")
 # The usual mojibake: UTF-8 for Latin-1 letters (bytes C2/C3 + one) and for punctuation such as
@@ -320,10 +324,20 @@ def untokenize(text: str) -> str:
     return text
 
 
+def unwrap(text: str) -> str:
+    """Lines hard-wrapped inside a sentence joined with a space (see `_WRAP_BREAK`)."""
+    def join(m: re.Match) -> str:
+        line = text[text.rfind("\n", 0, m.start()) + 1:m.start()].strip()
+        if len(line) < WRAP_MIN_CHARS or line[-1] in ".!?:;\"”’)]":
+            return m.group()
+        return " " if _GOES_ON.match(text, m.end()) or _ENDS_OPEN.search(line) else m.group()
+    return _WRAP_BREAK.sub(join, text)
+
+
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Validate text for summarizing: not empty, not too large; HTML reduced to text; mojibake
     ("Â£", "â€™") put right; tokenized text ("team 's") written plainly; invisible characters,
-    hard line wraps inside sentences and Markdown emphasis marks taken out."""
+    terminal colour codes, hard line wraps inside sentences and Markdown emphasis marks taken out."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
@@ -341,7 +355,7 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if looks_tokenized(text):
         text = untokenize(text)
     text = _INVISIBLE.sub("", text)
-    text = _WRAPPED_AFTER.sub(r"\1 ", _WRAPPED.sub(" ", text.replace("\r\n", "\n")))
+    text = unwrap(_ANSI.sub("", text).replace("\r\n", "\n"))
     text = _EMPHASIS.sub(r"\2", text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")

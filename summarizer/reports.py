@@ -97,11 +97,11 @@ def parse_report(text: str) -> Report:
     rep = Report(is_structured=True)
     first = heads[0][0]
     pre = [l.strip() for l in lines[:first] if l.strip()]
-    if pre and (len(pre) > 1 or not re.search(r"[.!?][\"”’)]?$", pre[0])):
+    # the first line is the title, unless it reads as a sentence: a report may come without one
+    if pre and not (re.search(r"\.[\"”’)]?$", pre[0]) or (re.search(r"[!?][\"”’)]?$", pre[0])
+                                                         and len(pre[0].split()) > 14)):
         rep.title = re.sub(r"^#{1,6}\s*", "", pre[0]).strip()
         pre = pre[1:]
-    if pre and rep.title and re.search(r"[.!?][\"”’)]?$", rep.title) and len(rep.title.split()) > 14:
-        pre, rep.title = [rep.title, *pre], ""  # a sentence, not a title: the report came without one
     rep.lede = "\n".join(pre)
 
     spans = [(i, k, heads[j + 1][0] if j + 1 < len(heads) else len(lines))

@@ -40,6 +40,10 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
     ("New Delhi, Aug 1 (PTI) The monsoon session of parliament began on Monday.",
      "The monsoon session of parliament began on Monday."),
     ("NEW YORK, March 3 — Harbor Foods agreed to buy a rival.", "Harbor Foods agreed to buy a rival."),
+    ("The council approved three emergency measures to close a $40 million budget gap:",
+     "The council approved three emergency measures to close a $40 million budget gap."),
+    ("The plan the council approved on Tuesday includes the following:",
+     "The plan the council approved on Tuesday includes the following:"),  # it only points on: not a bullet
     ("NAIROBI, Kenya — Floods displaced 40,000 people.", "Floods displaced 40,000 people."),
     ("SPRINGFIELD, Ill., Oct. 12, 2024 /PRNewswire/ -- ACME Corp. posted record revenue.",
      "ACME Corp. posted record revenue."),

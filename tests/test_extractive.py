@@ -42,6 +42,10 @@ def test_list_items_and_headline_lists_are_sentences():
     headlines = "Earthquake strikes off the coast of Chile\nThousands evacuated as tsunami warning issued\nNo reports of damage"
     assert split_document(headlines)[1] == headlines.split("\n")
     assert split_document("Just A Title")[1] == []
+    assert split_document("Scores\nLiverpool 3 Everton 0\nArsenal 2 Chelsea 2")[1] == []  # no words to say
+    section = ("The ministry announced a plan to cut waiting lists by half within two years.\n"
+               "- Hire 5,000 new nurses\n- Open 40 new surgical hubs across England")
+    assert split_document(section)[1] == [section.split("\n")[0]]  # real sentences: the items stay out
 
 
 def test_worth_reads_scripts_without_case():

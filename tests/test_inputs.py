@@ -305,14 +305,21 @@ def test_untokenize_inverts_tokenizing(case):
 
 @pytest.mark.parametrize("raw, expected", [
     # hard-wrapped lines inside a sentence are joined; paragraphs, headings and list items stay apart
-    ("The city closed the bridge for\nrepairs after engineers found cracks in its\nsteel supports.\n\nThe End",
-     "The city closed the bridge for repairs after engineers found cracks in its steel supports.\n\nThe End"),
-    ('She called it "the end of a\nvery long wait".', 'She called it "the end of a very long wait".'),
+    ("The city council voted on Tuesday to close the bridge for\nrepairs after engineers found cracks in two of its\n"
+     "steel supports.\n\nThe End",
+     "The city council voted on Tuesday to close the bridge for repairs after engineers found cracks in two of its "
+     "steel supports.\n\nThe End"),
+    ('The mayor thanked residents and called the decision "the\nend of a very long wait".',
+     'The mayor thanked residents and called the decision "the end of a very long wait".'),
+    ("The state will cover part of the cost of the new bridge, some\n$40 million of it.",
+     "The state will cover part of the cost of the new bridge, some $40 million of it."),
+    ("Market Reaction\neBay shares fell 6% in early trading.", "Market Reaction\neBay shares fell 6% in early trading."),
+    ("The poem\nhas short lines\nthat stay\napart", "The poem\nhas short lines\nthat stay\napart"),
+    ("Colours \x1b[1;31mred\x1b[0m removed.", "Colours red removed."),
     ("Full Report\nThe council met.\n- First item\n- Second item", "Full Report\nThe council met.\n- First item\n- Second item"),
     ("It rose 5%.\r\nthe next day it fell.", "It rose 5%.\nthe next day it fell."),  # an end mark ends the line
     # invisible characters and Markdown emphasis marks are not text
     ("The fer\u200bry service\ufeff resumed, it was\u200d said.", "The ferry service resumed, it was said."),
-    ("The state will cover\n$40 million of it.", "The state will cover $40 million of it."),
     ("The **council** approved *the plan* by 5 * 3 votes.", "The council approved the plan by 5 * 3 votes."),
 ])
 def test_clean_text_joins_wrapped_lines_and_drops_marks(raw, expected):

@@ -70,6 +70,8 @@ def test_a_report_without_a_title_keeps_its_first_sentence():
                        "of pounds from it.\nFull Report\nThe Verdict\nThe jury took two days.")
     assert rep.title == "" and rep.lede.startswith("A former treasurer")
     assert parse_report("Short Title\nThe lede.\nFull Report\nS\nBody.").title == "Short Title"
+    assert parse_report("Can Lumen Beat Nvidia?\nFull Report\nS\nBody.").title == "Can Lumen Beat Nvidia?"
+    assert parse_report("The council voted 7-2 for the plan.\nFull Report\nS\nBody.").title == ""
 
 
 def test_format_report_round_trip():
