@@ -26,13 +26,13 @@ Unit = tuple[str, int]  # a piece of text and its token count on its own
 # others ("Apple Inc. said", "Smith vs. Jones"); single capitals are initials ("John F. Kennedy").
 TITLE_ABBR = frozenset("mr mrs ms dr prof st gen sen rep gov lt col sgt capt rev mt ft hon supt cmdr adm maj "
                        "cpl pvt fr det insp".split())
-ABBR = TITLE_ABBR | frozenset("inc corp co ltd llc plc vs etc jr sr no nos dept univ assoc approx est govt bros "
+ABBR = TITLE_ABBR | frozenset("inc corp co ltd llc plc vs jr sr dept univ assoc approx est govt bros "
                               "ave blvd rd sq".split())
 # Words that begin a sentence, never a name: after "Group B." or "Elm St." they start a new one.
 _STARTERS = frozenset("the a an it its they their he his she her we i this that these those there in on at but "
                       "and so as after when while if".split())
 _WORD_BEFORE = re.compile(r"[\w'’.-]*$")
-_AFTER = re.compile(r"([\"“”’]?)(\s*)([\"“]?)([^\W_][\w'’-]*)?(\.\s+[A-Z])?")
+_AFTER = re.compile(r"([\"“”’]?)(\s*)([\"“]?)([^\W_][\w'’-]*)?")
 
 
 def is_title_abbr(word: str) -> bool:
@@ -43,7 +43,7 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
     """Sentence starts the splitter misses, and starts it finds that are none, from each end mark:
     - glued sentences ("the matter.The court", 'a scam."There are'); a quote mark between them
       goes with its sentence: a curly one by its shape, a straight one by whether a quotation is open;
-    - a sentence that ends before a title ("heavy rain. St. Louis will");
+    - a plain word's end mark before a capital ("he said no. Police", "heavy rain. St. Louis will");
     - in text all in lower case, a sentence that starts with a small letter;
     - never a start right after an abbreviation or an initial ("Mrs. | May"), unless a word such
       as "The" or "It" begins there.
@@ -57,20 +57,19 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
         last = i
         word = _WORD_BEFORE.search(text[max(0, i - 24):i]).group()
         after = _AFTER.match(text[i + 1:i + 48])
-        q, gap, q2, nxt, title_next = after.groups()
+        q, gap, q2, nxt = after.groups()
         nxt = nxt or ""
         start = i + 1 + after.start(3)  # where the next sentence would begin
         plain = len(word) >= 2 and word[0].islower() or word[:1].isdigit()
         plain = plain and "." not in word and word.lower() not in ABBR
-        if word.lower() in ABBR or is_title_abbr(word):
-            if nxt.lower() not in _STARTERS:
+        if word.lower() in ABBR or is_title_abbr(word) or (word in ("No", "Nos") and nxt[:1].isdigit()):
+            if nxt.lower() not in _STARTERS:  # "No. 10", but "he said no. Police ..." ends
                 veto.add(start)
         elif plain and not gap and not q2 and nxt[:1].isupper() and nxt[1:2].islower():
             closes = q == "”" or (q == '"' and quotes % 2 == 1)
             add.add(i + 1 + (len(q) if closes else 0))
-        elif plain and gap and (title_next and nxt.lower() in TITLE_ABBR
-                                or lower_case and nxt[:1].islower()):
-            add.add(start)
+        elif plain and gap and (nxt[:1].isupper() or lower_case and nxt[:1].islower()):
+            add.add(start)  # "he said no. Police ...", "heavy rain. St. Louis will"
     add |= {m.end() for m in re.finditer(r"[।॥]\s+", text)}  # Hindi's full stop, which the splitter does not know
     return add, veto
 

@@ -190,9 +190,10 @@ class DeletionModel:
         """`keep_sources`: no span that names who said it goes (for cuts below the trained
         threshold, where a claim would too easily lose its source and read as fact)."""
         toks = [tokenize(s) for s in sentences]
-        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds
-                  and not (keep_sources and names_a_source(t, s))] for t in toks]
-        feats = self.features(toks, spans)
+        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
+        feats = self.features(toks, spans)  # the words' features see every span, as in training
+        if keep_sources:
+            spans = [[s for s in sp if not names_a_source(t, s)] for t, sp in zip(toks, spans)]
         return [decide(s, t, sp, self.probabilities(x), self.config.threshold if threshold is None else threshold,
                        self.config.min_words, self.config.min_ratio)
                 for s, t, sp, x in zip(sentences, toks, spans, feats)]

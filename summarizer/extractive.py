@@ -37,7 +37,8 @@ CONFIG_NAME = "extractive.json"
 COMPRESSOR_NAME = "compressor.json"
 FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into the word budget
 SLACK = 1.15  # a bullet may overflow the word budget by this factor rather than be lost
-FLOOR = 2 / 3  # below this share of the budget (40 of 60 words) a summary takes another bullet though it overflows
+FLOOR = 2 / 3  # below this share of the budget (40 of 60 words) a summary takes another bullet though it overflows,
+CAP = 1.5  # ... as long as it stays within this share (90 of 60 words)
 log = logging.getLogger(__name__)
 _EVAL_WORD = re.compile(r"[^\W_]+")
 
@@ -107,6 +108,7 @@ _FRAGMENT = re.compile(
     r"(?:^|\s)[#@]\w|pic\.twitter|^(?:By|Photo|Picture|Pictured|Image|Video|Credit|Source|"
     r"Scroll|Click|Follow|Read|Watch|Download|Sign up|Share|Comments?|Updated|Published|Last updated)\b|"
     r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])[^,]*$|"  # a credit line
+    r"\bcontributed to this (?:report|story)\b|"
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
     r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
 # A photo caption: a named subject in the present tense of a pose or gesture, on a day or during an
@@ -419,8 +421,9 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     Sentences are shortened one at a time as the plan reaches them (only candidates pay for it);
     one that overflows the budget is shortened harder (`shorten(xs, FIT)`) before it is skipped.
     The budget trims a summary but must not starve it: while one stays below `FLOOR` of the budget
-    with fewer bullets than asked (long sentences, none fitting), the best sentence left joins,
-    shortened hardest. A report with any sentence gets at least one bullet.
+    with fewer bullets than asked (long sentences, none fitting), the best sentence left that
+    keeps it within `CAP` of the budget joins, shortened hardest. A report with any sentence gets
+    at least one bullet.
     """
     shorten = shorten or (lambda xs, harder=0.0: list(xs))
     wanted = n_bullets
@@ -465,12 +468,15 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     while max_words and picked and len(picked) < wanted and words < max_words * FLOOR:
         used = Counter(parts[i] for i in picked)
         rest = [k for k, i in enumerate(queue) if i not in picked and not _repeats(i, picked, cleaned, redundancy)]
-        if not rest:
+        for k in sorted(rest, key=lambda k: (parts[queue[k]] == "context", used[parts[queue[k]]], k)):
+            text = shorten([cleaned[queue[k]]], FIT)[0]
+            if words + n_words(text) <= max_words * CAP:
+                short[queue[k]] = text
+                picked.append(queue[k])
+                words += n_words(text)
+                break
+        else:
             break
-        i = queue[min(rest, key=lambda k: (parts[queue[k]] == "context", used[parts[queue[k]]], k))]
-        short[i] = shorten([cleaned[i]], FIT)[0]
-        picked.append(i)
-        words += n_words(short[i])
     if not picked:
         fallback = [i for i in ranked if cleaned[i]]
         if not fallback:
@@ -491,7 +497,7 @@ def _repeats(i: int, picked: list[int], cleaned: Sequence[str], redundancy: floa
 
 @lru_cache(maxsize=4096)
 def key_numbers(sentence: str) -> frozenset[str]:
-    """The figures that identify a fact: amounts with a unit, and numbers from 10 on that are not years."""
+    """The figures that identify a fact: amounts with a unit, and numbers from 100 on that are not years."""
     out = set()
     for f in extract_facts(sentence):
         if f.kind == "number":
@@ -499,6 +505,6 @@ def key_numbers(sentence: str) -> frozenset[str]:
                 v = float(f.value)
             except ValueError:
                 continue
-            if f.unit or (v >= 10 and not (v.is_integer() and 1900 <= v <= 2100)):
+            if f.unit or (v >= 100 and not (v.is_integer() and 1900 <= v <= 2100)):
                 out.add(f.unit + f.value)
     return frozenset(out)

@@ -260,11 +260,12 @@ _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]|(?<=[\x00-\x7f])[\u200c\u200
 _WRAP_BREAK = re.compile(r"[ \t]*\n[ \t]*(?=\S)")
 _GOES_ON = re.compile(r"[\"“‘']?[a-z$£€]")
 _ENDS_OPEN = re.compile(r"\b(?:the|a|an|of|to|and|or|but|in|on|at|for|with|by|from|that|his|her|its|their)$")
+_LIST_OR_HEADING = re.compile(r"[#*•·–—-]|\(?\d{1,3}[.)]\s")
 WRAP_MIN_CHARS = 40
 # Terminal colour codes pasted from a console ("\x1b[0m").
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# Markdown emphasis ("**bold**", "*italic*"): the marks are not text.
-_EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*)(?=\S)([^\n]+?)(?<=\S)\1(?![\w*])")
+# Markdown bold ("**the council**"): the marks are not text. Bounded, so a line of stray marks stays linear.
+_EMPHASIS = re.compile(r"(?<![\w*])\*\*(?=[^\s*])([^\n*]{1,200}?)(?<=[^\s*])\*\*(?![\w*])")
 # The usual mojibake: UTF-8 for Latin-1 letters (bytes C2/C3 + one) and for punctuation such as
 # quotes, dashes and the euro sign (E2 + two), each byte shown as its Windows-1252 character.
 _CP1252_TAIL = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0xC0))
@@ -330,6 +331,8 @@ def unwrap(text: str) -> str:
         line = text[text.rfind("\n", 0, m.start()) + 1:m.start()].strip()
         if len(line) < WRAP_MIN_CHARS or line[-1] in ".!?:;\"”’)]":
             return m.group()
+        if _LIST_OR_HEADING.match(text, m.end()):
+            return m.group()
         return " " if _GOES_ON.match(text, m.end()) or _ENDS_OPEN.search(line) else m.group()
     return _WRAP_BREAK.sub(join, text)
 
@@ -337,7 +340,7 @@ def unwrap(text: str) -> str:
 def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Validate text for summarizing: not empty, not too large; HTML reduced to text; mojibake
     ("Â£", "â€™") put right; tokenized text ("team 's") written plainly; invisible characters,
-    terminal colour codes, hard line wraps inside sentences and Markdown emphasis marks taken out."""
+    terminal colour codes, hard line wraps inside sentences and Markdown bold marks taken out."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
@@ -356,7 +359,7 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         text = untokenize(text)
     text = _INVISIBLE.sub("", text)
     text = unwrap(_ANSI.sub("", text).replace("\r\n", "\n"))
-    text = _EMPHASIS.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\1", text)
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text

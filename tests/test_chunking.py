@@ -209,6 +209,8 @@ def test_sentences_glued_without_a_space_are_split(text, expected):
     ("England were drawn in Group B. The draw was held on Friday.", ["England were drawn in Group B.", "The draw was held on Friday."]),
     ("He lives on Elm St. It will be sold.", ["He lives on Elm St.", "It will be sold."]),
     ("Smith vs. Dr. Jones went to court. Det. Sgt. Ann Lee spoke.", ["Smith vs. Dr. Jones went to court.", "Det. Sgt. Ann Lee spoke."]),
+    ("He lives at No. 10 Downing Street. He said no. Police arrested him.",
+     ["He lives at No. 10 Downing Street.", "He said no.", "Police arrested him."]),
 ])
 def test_titles_never_end_a_sentence_and_may_start_one(text, expected):
     assert split_sentences(text) == expected

@@ -148,9 +148,9 @@ def test_a_fact_told_again_with_the_same_figures_is_a_repeat():
     s = ["Harbor Foods agreed to be bought by Crestline for $4.2 billion, or $38.50 a share, a 27% premium.",
          "Crestline will pay $38.50 a share in cash, valuing Harbor at about $4.2 billion with its debt.",
          "The deal is expected to close in the third quarter, pending approval by 40 regulators.",
-         "Three workers died in 2023 and 12 were hurt when the plant's 40 boilers failed."]
+         "Three workers died in 2023 and 1,200 were hurt when the plant's 40 boilers failed."]
     assert [p.index for p in plan_picks(s, s, [""] * 4, np.array([0.9, 0.8, 0.7, 0.1]), 3)] == [0, 2, 3]
-    assert key_numbers(s[3]) == {"12", "40"}  # no year, no small count
+    assert key_numbers(s[3]) == {"1200"}  # no year, no small count ("6-foot-10" is no figure of a fact)
 
 
 def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
@@ -161,6 +161,8 @@ def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
     assert [p.index for p in picks] == [0, 1]  # below 40 words, the best sentence left joins
     # at or above the floor, the budget holds
     assert [p.index for p in plan_picks(long, long, [""] * 4, scores, 3, max_words=45)] == [0]
+    # and the sentence that joins keeps the summary within 1.5 budgets: 30 + 40 > 66, so none
+    assert [p.index for p in plan_picks(long, long, [""] * 4, scores, 3, max_words=44)] == [0]
 
 
 def test_plan_always_gives_one_bullet_when_there_is_text():

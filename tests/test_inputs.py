@@ -320,7 +320,12 @@ def test_untokenize_inverts_tokenizing(case):
     ("It rose 5%.\r\nthe next day it fell.", "It rose 5%.\nthe next day it fell."),  # an end mark ends the line
     # invisible characters and Markdown emphasis marks are not text
     ("The fer\u200bry service\ufeff resumed, it was\u200d said.", "The ferry service resumed, it was said."),
-    ("The **council** approved *the plan* by 5 * 3 votes.", "The council approved the plan by 5 * 3 votes."),
+    ("The **council** approved the plan by 5 * 3 votes, *** said __init__ and 2 *x y* 3.",
+     "The council approved the plan by 5 * 3 votes, *** said __init__ and 2 *x y* 3."),
+    ("The finance ministry warned of a fall in the value of the\n# Results\nRevenue rose.",
+     "The finance ministry warned of a fall in the value of the\n# Results\nRevenue rose."),
+    ("The biggest movers on the stock exchange this week were the\n1. Apple rose 5%.",
+     "The biggest movers on the stock exchange this week were the\n1. Apple rose 5%."),
 ])
 def test_clean_text_joins_wrapped_lines_and_drops_marks(raw, expected):
     assert clean_text(raw) == expected
