@@ -110,7 +110,7 @@ _FRAGMENT = re.compile(
     r"^(?:(?:Additional )?reporting|Writing|Editing|Edited|Written|Compiled) by (?-i:[A-Z])[^,]*$|"  # a credit line
     r"\bcontributed to this (?:report|story)\b|"
     r"\(\s*(?:pictured|left|right|centre|center|above|below|file photo)\s*\)\s*[.!]?\s*$|"
-    r"(?:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]?\s*$|\bCLICK HERE\b", re.I)
+    r"\b(?-i:Getty Images|AFP|Reuters|AP|PA|EPA)\s*[.)]{0,2}\s*$|\bCLICK HERE\b", re.I)
 # A photo caption: a named subject in the present tense of a pose or gesture, on a day or during an
 # event ("President Bush pauses Tuesday during a news conference", "Isaac Arellano holds a candle
 # and sings during a fundraiser"). News is told in the past tense; both cues are needed, and the
@@ -123,6 +123,7 @@ _CAPTION = re.compile(
     r"(?!.*\b(?:said|says|told)\b)")
 # A link: a sentence that is mostly one is web furniture; one that mentions an address in passing is news.
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
+_ASKED = re.compile(r"(?:Q|[A-Z][A-Z .'’-]{1,30}):\s.*\?[\"”’]?\s*$")  # "HOST: How long will it be closed?"
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
 _SPEAKERLESS = re.compile(r"[\"“][^\"“”]+[.!?,]?[\"”][.!?]?")  # '"This is the biggest investment in a decade."'
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
@@ -143,8 +144,9 @@ def worth(sentence: str) -> bool:
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence)):
         return False
-    if sentence.rstrip().endswith(":") or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip()):
-        return False  # it introduces a list, says nothing yet, or is a quotation with no one saying it
+    if (sentence.rstrip().endswith(":") or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
+            or _ASKED.match(sentence)):
+        return False  # it introduces a list, says nothing yet, is a quotation no one says, or an interview's question
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
     commentary = sum(w in _COMMENTARY for w in lower)
     return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))
@@ -477,8 +479,8 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
                 break
         else:
             break
-    if not picked:
-        fallback = [i for i in ranked if cleaned[i]]
+    if not picked:  # nothing worthy: the best sentence of a readable length, if any
+        fallback = [i for i in ranked if cleaned[i] and len(cleaned[i].split()) <= (max_sentence_words or 10**6)]
         if not fallback:
             return []
         picked = fallback[:1]

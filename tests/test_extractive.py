@@ -69,6 +69,9 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Follow @MailSport on Twitter for the latest news.", False),
     ("By Daily Mail Reporter and Jane Smith of the news desk.", False),
     ("Smith and his wife at the premiere in London (pictured).", False),
+    ("Smith and his wife at the premiere in London on Friday (Getty Images).", False),
+    ("The council approved three emergency measures to close a $40 million budget gap.", True),  # not "AP."
+    ("The operator has opted for a faster network technology known as HSDPA.", True),  # not "PA."
     ("Too short to say much.", False),
     ("The significance of these discussions is heightened as they reflect the shifting dynamics between Ukraine, "
      "NATO, and Russia.", False),
@@ -85,6 +88,9 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Additional reporting by Tom Reed in Geneva and Maria Lopez in Madrid.", False),
     ("Reporting by the newspaper led to the minister's resignation last week.", True),
     ("The plan includes the following five measures for hospitals:", False),  # it introduces a list
+    ("HOST: How long will the old harbor bridge be closed for repairs?", False),
+    ("Q: Why did the council close the bridge this week?", False),
+    ("MAYOR SMITH: The bridge will be closed for at least six months.", True),
     ("Read the full statement at https://example.org/statement now.", False),
     ("See www.example.org/live for updates on the closure.", False),
     ("The council published the engineers' report on www.riverton.gov on Tuesday, showing cracks in two supports.",
@@ -168,6 +174,8 @@ def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
 def test_plan_always_gives_one_bullet_when_there_is_text():
     frag = ["Pictured: the scene.", "Click here."]
     assert [p.text for p in plan_picks(frag, frag, ["", ""], np.array([0.1, 0.2]), 3)] == ["Click here."]
+    blob = [" ".join(["word,"] * 80) + "."]  # one run-on of 80 words: no bullet rather than a wall of text
+    assert plan_picks(blob, blob, [""], np.array([0.5]), 3) == []
     assert plan_picks([], [], [], np.zeros(0), 3) == []
 
 
