@@ -12,10 +12,9 @@ its own (benchmarks/bench_chunking.py times it against the old quadratic cutter)
 
 from __future__ import annotations
 
+import re
 from itertools import accumulate
 from typing import Callable, Sequence
-
-import re
 
 import blingfire
 

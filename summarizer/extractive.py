@@ -424,8 +424,8 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     one that overflows the budget is shortened harder (`shorten(xs, FIT)`) before it is skipped.
     The budget trims a summary but must not starve it: while one stays below `FLOOR` of the budget
     with fewer bullets than asked (long sentences, none fitting), the best sentence left that
-    keeps it within `CAP` of the budget joins, shortened hardest. A report with any sentence gets
-    at least one bullet.
+    keeps it within `CAP` of the budget joins, shortened hardest (the best 8 are tried). A report
+    with a sentence of readable length gets at least one bullet.
     """
     shorten = shorten or (lambda xs, harder=0.0: list(xs))
     wanted = n_bullets
@@ -470,7 +470,7 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     while max_words and picked and len(picked) < wanted and words < max_words * FLOOR:
         used = Counter(parts[i] for i in picked)
         rest = [k for k, i in enumerate(queue) if i not in picked and not _repeats(i, picked, cleaned, redundancy)]
-        for k in sorted(rest, key=lambda k: (parts[queue[k]] == "context", used[parts[queue[k]]], k)):
+        for k in sorted(rest, key=lambda k: (parts[queue[k]] == "context", used[parts[queue[k]]], k))[:8]:
             text = shorten([cleaned[queue[k]]], FIT)[0]
             if words + n_words(text) <= max_words * CAP:
                 short[queue[k]] = text
