@@ -223,6 +223,9 @@ def decide(sentence: str, toks: list[Token], spans: list[Span], p_delete: np.nda
         if any(not (s.end <= d.start or d.end <= s.start or (d.start <= s.start and s.end <= d.end)
                     or (s.start <= d.start and d.end <= s.end)) for d in deleted):
             continue
+        if s.kind == "inner" and any(d.kind == "inner" and (abs(d.end - s.start) <= 1 or abs(s.end - d.start) <= 1)
+                                     for d in deleted):
+            continue  # two asides side by side ("Smith, 54, a teacher, ..."): one goes, the other keeps the commas
         trial = keep.copy()
         trial[s.start:s.end] = False
         if int((trial & is_word).sum()) < floor and s.kind != "connective":  # one word: no floor

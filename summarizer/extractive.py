@@ -152,8 +152,10 @@ def worth(sentence: str) -> bool:
     return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))
 
 
-_OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)")
-_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)")
+# Quotation marks; single ones as the Daily Mail and British papers quote ('We will win,' he said):
+# one opens before a capital, one closes after an end mark or comma; apostrophes are neither.
+_OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)|(?:^|(?<=[\s(\[—–-]))['‘](?=[A-Z])")
+_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)|(?<=[.!?,])['’](?=\s|$)")
 _LEADING_CLOSE = re.compile(r"^\s*(?:”|''|\"(?=\s))")  # a quote's end the splitter moved here
 
 

@@ -231,6 +231,11 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     # phrases between two commas that read as an aside: a relative clause, an appositive, an age,
     # a participle phrase, a short attribution (", police said ,")
     opens_with_lead = bool(commas) and (low[0] in LEAD_START or _is_ly(low[0]) or low[0].endswith("ing"))
+    def aside_after(b: int) -> bool:  # "Smith, 54, from Leeds, was jailed": another aside follows
+        c = next((c for c in commas if c > b), None)
+        return c is not None and low[c] == "," and 0 < c - b - 1 <= 30 and not set(low[b + 1:c]) & VERBISH
+
+    asides = []
     for a, b in zip(commas, commas[1:]):
         seg = low[a + 1:b]
         if low[a] != "," or low[b] != "," or not 0 < len(seg) <= 20 or (a == commas[0] and opens_with_lead):
@@ -243,7 +248,10 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         if attributes and _attribution_stays(toks, range(a + 1, b), low[:a] + low[b:core]):
             continue
         if aside and not (set(seg[:-1]) & SAY):
-            add(a, b + 1 if b + 1 < core else b, "inner")
+            asides.append((a, b))
+    for a, b in asides:  # both commas go; the first only when another aside is next to it, whose comma it is
+        beside = aside_after(b) or any(y == a for _, y in asides)
+        add(a, b + 1 if b + 1 < core and not beside else b, "inner")
     # an opening connective (first: "However ," is one, not an adverbial), or adverbial up to the first comma
     if low and low[0] in CONNECTIVES and n > 1 and (low[1] == "," or (low[0] in SAFE_CONNECTIVES
                                                                and low[1] not in CONNECTIVE_KEEPERS)):

@@ -97,6 +97,13 @@ def test_decide_respects_threshold_and_floor():
     assert decide(s, toks, spans, np.ones(len(toks)), 0.5, min_words=16).text.count(" ") + 1 >= 16
 
 
+def test_two_asides_side_by_side_never_both_go():
+    s = "John Smith, 54, a teacher from Leeds, was jailed for six years."
+    toks = tokenize(s)
+    out = decide(s, toks, candidate_spans(toks), np.ones(len(toks)), 0.5, min_words=4, min_ratio=0.2).text
+    assert out in ("John Smith, a teacher from Leeds, was jailed for six years.", "John Smith, 54, was jailed for six years.")
+
+
 def _hand_model(weights: dict[str, float], threshold: float = 0.5) -> DeletionModel:
     w = np.array([weights.get(n, 0.0) for n in HAND_FEATURES], dtype=np.float32)
     return DeletionModel(CompressorConfig(encoder=None, threshold=threshold, min_words=4), w, 0.0,

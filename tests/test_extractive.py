@@ -270,6 +270,9 @@ def test_half_quotations_are_never_bullets():
     assert sum(half_quoted(stray)) <= 1  # a stray mark does not silence the rest of the article
     # closing marks the regex must see: before a dash, before 's; one the splitter moved to the next sentence
     assert half_quoted(['Critics called it "a disaster"—and voted against it.', "The mayor resigned."]) == [False, False]
+    single = ["'We will marry in Las Vegas,' she said.", "'It will be a day to remember.", "The chapel is no joke.'",
+              "Fans called it the 'wedding of the year' online.", "It was Jones' best game."]
+    assert half_quoted(single) == [False, True, True, False, False]  # British single quotes; apostrophes are none
     german = ["Der Minister sagte: „Wir machen weiter.“", "Die Opposition forderte Neuwahlen.", "„Wir wollen mehr.",
               "Und zwar sofort.“"]
     assert half_quoted(german) == [False, False, True, True]  # „ opens, “ closes

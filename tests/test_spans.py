@@ -141,3 +141,18 @@ def test_names_a_source():
     by_kind = {sp.kind: sp for sp in candidate_spans(toks)}
     assert names_a_source(toks, by_kind["inner"])  # ", the ministry said ,"
     assert not names_a_source(toks, by_kind["tail"])  # ", citing a study"
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Stephen Munden, 54, described as having an obsession with trains, has been missing since Tuesday.",
+     "Stephen Munden, described as having an obsession with trains, has been missing since Tuesday."),
+    ("John Smith, 54, a teacher from Leeds, was jailed for six years.", "John Smith, 54, was jailed for six years."),
+    ("Dayna Dobias, 19, from Downers Grove was born with cerebral palsy.",
+     "Dayna Dobias from Downers Grove was born with cerebral palsy."),
+])
+def test_an_aside_beside_another_keeps_the_comma_they_share(sentence, expected):
+    toks = tokenize(sentence)
+    inner = [s for s in candidate_spans(toks) if s.kind == "inner"]
+    keep = np.ones(len(toks), dtype=bool)
+    keep[inner[-1].start:inner[-1].end] = False
+    assert render(sentence, toks, keep) == expected
