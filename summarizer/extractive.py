@@ -152,10 +152,11 @@ def worth(sentence: str) -> bool:
     return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))
 
 
-# Quotation marks; single ones as the Daily Mail and British papers quote ('We will win,' he said):
-# one opens before a capital, one closes after an end mark or comma; apostrophes are neither.
+# Quotation marks; single ones as the Daily Mail and British papers quote ('We will win,' he said;
+# the 'Iron Lady'): one opens before a capital, one closes after a word or an end mark. A closing
+# one after a letter counts only while a quote is open: otherwise it is an apostrophe (the players' union).
 _OPEN = re.compile(r"“|``|(?:^|(?<=[\s(\[—–-]))\"(?=\S)|(?:^|(?<=[\s(\[—–-]))['‘](?=[A-Z])")
-_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)|(?<=[.!?,])['’](?=\s|$)")
+_CLOSE = re.compile(r"”|''|(?<=\S)\"(?!\w)|(?<=[\w.!?,])['’](?=[\s.,;:!?)]|$)")
 _LEADING_CLOSE = re.compile(r"^\s*(?:”|''|\"(?=\s))")  # a quote's end the splitter moved here
 
 
@@ -196,7 +197,8 @@ def _marks(s: str, inside: bool = False, low_open: bool = False) -> list[int]:
             (m.start(), 1) for m in re.finditer("„", s)]
     out = []
     for at, kind in sorted(found):
-        if at < skip or (kind < 0 and not inside and s[at] == '"' and s[at - 1].isdigit()):
+        if at < skip or (kind < 0 and not inside and (s[at] == '"' and s[at - 1].isdigit()
+                                                     or s[at] in "'’" and s[at - 1].isalnum())):
             continue
         out.append(kind)
         inside = kind > 0

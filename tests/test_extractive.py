@@ -271,8 +271,9 @@ def test_half_quotations_are_never_bullets():
     # closing marks the regex must see: before a dash, before 's; one the splitter moved to the next sentence
     assert half_quoted(['Critics called it "a disaster"—and voted against it.', "The mayor resigned."]) == [False, False]
     single = ["'We will marry in Las Vegas,' she said.", "'It will be a day to remember.", "The chapel is no joke.'",
-              "Fans called it the 'wedding of the year' online.", "It was Jones' best game."]
-    assert half_quoted(single) == [False, True, True, False, False]  # British single quotes; apostrophes are none
+              "Fans called it the 'wedding of the year' online.", "It was Jones' best game.",
+              "The 'Iron Lady' Margaret Thatcher was honoured.", "The players' union agreed."]
+    assert half_quoted(single) == [False, True, True, False, False, False, False]  # apostrophes are no quotes
     german = ["Der Minister sagte: „Wir machen weiter.“", "Die Opposition forderte Neuwahlen.", "„Wir wollen mehr.",
               "Und zwar sofort.“"]
     assert half_quoted(german) == [False, False, True, True]  # „ opens, “ closes
