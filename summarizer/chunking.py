@@ -59,8 +59,8 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
         q, gap, q2, nxt = after.groups()
         nxt = nxt or ""
         start = i + 1 + after.start(3)  # where the next sentence would begin
-        plain = len(word) >= 2 and word[0].islower() or word[:1].isdigit()
-        plain = plain and "." not in word and word.lower() not in ABBR
+        plain = ((len(word) >= 2 and word[0].islower()) or word[:1].isdigit()) \
+            and "." not in word and word.lower() not in ABBR  # a word that can end a sentence
         if word.lower() in ABBR or is_title_abbr(word) or (word in ("No", "Nos") and nxt[:1].isdigit()):
             if nxt.lower() not in _STARTERS:  # "No. 10", but "he said no. Police ..." ends
                 veto.add(start)

@@ -193,13 +193,18 @@ class DeletionModel:
         spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
         feats = self.features(toks, spans)  # the words' features see every span, as in training
         if keep_sources:
-            spans = [[s for s in sp if not names_a_source(t, s)] for t, sp in zip(toks, spans)]
+            spans = [keeping_sources(t, sp) for t, sp in zip(toks, spans)]
         return [decide(s, t, sp, self.probabilities(x), self.config.threshold if threshold is None else threshold,
                        self.config.min_words, self.config.min_ratio)
                 for s, t, sp, x in zip(sentences, toks, spans, feats)]
 
     def compress(self, sentence: str) -> str:
         return self.compress_many([sentence])[0].text
+
+
+def keeping_sources(toks: list[Token], spans: list[Span]) -> list[Span]:
+    """The spans a harder cut may take: none that names who said it."""
+    return [s for s in spans if not names_a_source(toks, s)]
 
 
 def decide(sentence: str, toks: list[Token], spans: list[Span], p_delete: np.ndarray, threshold: float,

@@ -61,6 +61,11 @@ def is_heading(line: str) -> bool:
     return bool(s) and len(s.split()) <= 14 and not _HEADING_END.search(s)
 
 
+def _says_something(line: str) -> bool:
+    """Three words or more ("Liverpool 3 Everton 0" does not)."""
+    return len(re.findall(r"[^\W\d_]{2,}", line)) >= 3
+
+
 def split_document(text: str) -> tuple[str, list[str]]:
     """(title, sentences): lines are split first so headings never glue onto a sentence. Short
     lines without a full stop (list items, headlines) are sentences only when no other sentence
@@ -76,11 +81,11 @@ def split_document(text: str) -> tuple[str, list[str]]:
         if is_heading(line):
             if not title and not sentences and not item:
                 title = line.lstrip("#").strip()
-            elif len(re.findall(r"[^\W\d_]{2,}", line)) >= 3:
+            elif _says_something(line):
                 short.append(line.lstrip("#").strip())
             continue
         sentences += split_sentences(line)
-    if not sentences and title and short and len(re.findall(r"[^\W\d_]{2,}", title)) >= 3:
+    if not sentences and title and short and _says_something(title):
         short.insert(0, title)
     if any(worth(clean(s)) for s in sentences) or len(short) < 2:
         return title, sentences

@@ -29,8 +29,8 @@ import numpy as np
 from eval.baselines import lead
 from eval.rouge import score_pair, tokens
 from eval.stats import bootstrap_ci, paired_bootstrap
-from summarizer.compress import DeletionModel, decide
-from summarizer.spans import candidate_spans, names_a_source, tokenize
+from summarizer.compress import DeletionModel, decide, keeping_sources
+from summarizer.spans import candidate_spans, tokenize
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
                                    plan_picks, sentence_features)
 
@@ -163,7 +163,7 @@ class CachedShortener:
         out = []
         for s in sentences:  # as DeletionModel.compress_many: a harder cut keeps who said it
             t, sp, p = self.cache[s]
-            sp = [x for x in sp if not (harder > 0 and names_a_source(t, x))]
+            sp = keeping_sources(t, sp) if harder > 0 else sp
             out.append(decide(s, t, sp, p, threshold - harder, c.min_words, c.min_ratio).text)
         return out
 
