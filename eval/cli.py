@@ -139,9 +139,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from summarizer.inputs import InputError
 
     from .data import load_data, predictions_from_field, predictions_from_file
-    from .generate import ModelRun, baseline_predictions, model_rows
-    from .report import METRICS, PER_ARTICLE, format_table, markdown_report, write_chart, write_json, write_jsonl
-    from .scoring import score_rows, system_metrics
+    from .generate import baseline_predictions
+    from .report import PER_ARTICLE
 
     _check_flags(args)
     systems = _systems(args)
@@ -169,12 +168,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if before is not None and before != s.name:
                 raise InputError(f"{dirs[s.name]} holds a run of {before!r}, not {s.name!r}; resume it with the "
                                  "same --model, or pick another --output-dir")
-    for d in dirs.values():  # a folder that cannot be made fails now, not after an hour of generation
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise InputError(f"--output-dir: {unwritable(d, e)}") from None
-
     # Cheap systems first, so a wrong field or file fails before an hour of generation.
     predictions: dict[str, tuple[list[str], str, list[str]]] = {}
     for s in systems:
@@ -186,6 +179,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         elif s.kind == "baseline":
             predictions[s.name] = (baseline_predictions(data, s.spec),
                                    f"baseline {s.spec} (first sentences of the article)", [])
+
+    # made after the cheap systems, so a wrong field leaves no empty folder behind; before generation, so a
+    # folder that cannot be made fails now, not after an hour of it
+    made = [p for d in dirs.values() for p in (d, *d.parents) if not p.exists()]  # deepest first
+    for d in dirs.values():
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--output-dir: {unwritable(d, e)}") from None
+    try:
+        return _evaluate(args, systems, data, settings, predictions, out_dir, dirs)
+    except BaseException:  # a run that failed before writing anything leaves no empty folder behind
+        for d in sorted(set(made), key=lambda p: -len(p.parts)):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
+
+
+def _evaluate(args, systems, data, settings, predictions, out_dir, dirs) -> int:
+    """Generate (model systems) and score every system into its folder; the table, report and chart."""
+    from summarizer.inputs import InputError
+
+    from .generate import ModelRun, model_rows
+    from .report import METRICS, PER_ARTICLE, format_table, markdown_report, write_chart, write_json, write_jsonl
+    from .scoring import score_rows, system_metrics
 
     results = []
     for s in systems:

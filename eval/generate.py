@@ -67,7 +67,15 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
     from tqdm.auto import tqdm
 
     from summarizer.journal import Journal
+    from summarizer.pipeline import Summarizer
 
+    def load() -> Summarizer:
+        return Summarizer.from_pretrained(run.model, device=run.device, dtype=run.dtype, settings=run.settings,
+                                          engine=run.engine)
+
+    # a fresh run loads the model before it replaces any earlier results: a model that does not
+    # load must not cost the last run's per_article.jsonl (a resumed one never truncates it)
+    summarizer = None if resume else load()
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal(out_dir / PER_ARTICLE, {"kind": "key-developments eval", "system": system, **run.config()},
                       key="id", overwrite=not resume)
@@ -76,10 +84,7 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
         pending = [e for e in data.examples if e.id not in done]
         model_name = next((r.get("model") for r in done.values() if r.get("model")), run.model or "default")
         if pending:
-            from summarizer.pipeline import Summarizer
-
-            summarizer = Summarizer.from_pretrained(run.model, device=run.device, dtype=run.dtype,
-                                                    settings=run.settings, engine=run.engine)
+            summarizer = summarizer or load()
             model_name = summarizer.name
             write_json(out_dir / RUN_FILE, {"system": system, "config": run.config(), "model_name": model_name,
                                             "data": data.source,

@@ -357,6 +357,8 @@ def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobRepo
     if output.exists() and journal_path(output) != output and not journal_path(output).exists() and not cfg.overwrite:
         raise InputError(f"{output} already exists and was not written by this tool (no "
                          f"{journal_path(output).name} beside it); pick another output, or pass --overwrite")
+    if cfg.overwrite and summarizer is None and cfg.runner == "local":
+        summarizer = _load(cfg)  # before the journal starts over: a model that does not load costs no results
     journal = Journal(journal_path(output), job_fingerprint(cfg), key="line", overwrite=cfg.overwrite)
     report = JobReport(output=str(output))
     try:
@@ -381,12 +383,15 @@ def _engine(cfg: BatchConfig, summarizer: "Summarizer | None") -> tuple[Engine, 
     if cfg.threads:
         import torch
         torch.set_num_threads(cfg.threads)
-    if summarizer is None:
-        from .pipeline import Summarizer
-        summarizer = Summarizer.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype,
-                                                settings=cfg.settings, engine=cfg.engine)
+    summarizer = summarizer or _load(cfg)
     print(f"batch: {summarizer.backend.describe()}, batch size {cfg.batch_size}", file=sys.stderr)
     return local_engine(summarizer, cfg.settings), lambda: None
+
+
+def _load(cfg: BatchConfig) -> "Summarizer":
+    from .pipeline import Summarizer
+    return Summarizer.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype, settings=cfg.settings,
+                                      engine=cfg.engine)
 
 
 def _same_ids(rows: Iterable[Item | dict], journal: Journal) -> Iterator[Item | dict]:

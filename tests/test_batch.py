@@ -466,3 +466,17 @@ def test_a_job_resumes_only_with_the_same_dtype(lively_model, tmp_path, capsys, 
     assert len(read_jsonl(out)) == 2
     assert run_batch(src, "-o", out, *ct2, "--dtype", "float32", "--device", "cpu") == 0
     assert len(read_jsonl(out)) == 3
+
+
+def test_overwrite_with_a_model_that_does_not_load_keeps_the_last_results(lively_model, tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(3))
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 0
+    before = out.read_text(encoding="utf-8")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    capsys.readouterr()
+    assert run_batch(src, "-o", out, "--model", broken, "--overwrite", *GEN) == 2
+    assert "cannot load" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == before

@@ -361,3 +361,26 @@ def test_model_run_with_an_empty_article_keeps_going(capsys, tmp_path, tiny_seq2
 def test_unloadable_model_is_a_usage_error(capsys, data, tmp_path):
     code, _, err = run(capsys, "--data", data, "--model", tmp_path / "no-such-model", "--output-dir", tmp_path / "o")
     assert code == 2 and "Traceback" not in err and "error:" in err
+
+
+def test_a_failed_run_leaves_no_empty_folder(capsys, data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default output folder is runs/eval/SYSTEM-TIMESTAMP under the cwd
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    for argv in (["--prediction-field", "systems.nope"], ["--model", broken]):
+        code, _, err = run(capsys, "--data", data, *argv)
+        assert code == 2 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*"))
+
+
+def test_overwrite_with_a_model_that_does_not_load_keeps_the_last_results(capsys, data, tmp_path):
+    out = tmp_path / "o"
+    assert run(capsys, "--data", data, "--model", "lead-3", "--output-dir", out)[0] == 0
+    before = (out / "per_article.jsonl").read_text(encoding="utf-8")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    code, _, err = run(capsys, "--data", data, "--model", broken, "--output-dir", out, "--overwrite")
+    assert code == 2 and "cannot load" in err
+    assert (out / "per_article.jsonl").read_text(encoding="utf-8") == before
