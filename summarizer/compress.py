@@ -50,7 +50,9 @@ _DATED_WIRE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-
 # a place in capitals, maybe its region, a date and a wire's name, then a dash.
 _CAPS_DATELINE = re.compile(
     r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
-    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/)?\s*(?:--|—|–)\s*")
+    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/)?(?:\s*(?:--|—|–)\s*|\s+-\s+(?=[A-Z\"“])(?!.*\s-\s))")  # "EADS - Airbus' owner - admitted": an aside
+# a live blog's clock time opening an entry: "14:05 GMT - ", "9.30am: "
+_CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4}\b)?\s*(?:--|—|–|-|:)\s+(?=\S)", re.I)
 _BYLINE = re.compile(
     r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
     re.I)
@@ -77,6 +79,7 @@ def clean(sentence: str) -> str:
         return ""
     first = s.split(" ", 1)[0]
     s = _BY_ONLY.sub("", _BYLINE.sub("", s))
+    s = _CLOCK.sub("", s, count=1)
     s = _CAPS_DATELINE.sub("", _DATELINE.sub("", _DATED_WIRE.sub("", s, count=1), count=1), count=1).strip()
     if not re.search(r"\w", s):
         return ""

@@ -67,13 +67,16 @@ def _says_something(line: str) -> bool:
 
 
 def split_document(text: str) -> tuple[str, list[str]]:
-    """(title, sentences): lines are split first so headings never glue onto a sentence. Short
+    """(title, sentences): lines are split first so headings never glue onto a sentence, and an
+    interviewer's lines ("REPORTER: ...", "Q: ...") are left out. Short
     lines without a full stop (list items, headlines) are sentences only when no other sentence
     could be a bullet, the first line too; then each needs three words."""
     title = ""
     sentences: list[str] = []
     short: list[str] = []
     for line in re.split(r"\n+", text.replace("\r", "\n")):
+        if _INTERVIEWER.match(line):
+            continue  # an interviewer's turn asks and greets; the answers hold the news
         item = bool(_BULLET.match(line))
         line = _BULLET.sub("", line).strip()
         if not line:
@@ -130,6 +133,22 @@ _CAPTION = re.compile(
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 _ASKED = re.compile(r"(?:Q|[A-Z][A-Z .'’-]{1,30}):\s.*\?[\"”’]?\s*$")  # "HOST: How long will it be closed?"
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
+# Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site.
+_META = re.compile(
+    r"\bthank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:to|back to) (?:our|the|this)\b|"
+    r"\b(?:our|this) (?:live )?(?:coverage|live ?blog|blog)\b|"
+    r"\bwe(?:'ll| will| are going to)? (?:leave|end|wrap up|pause|close) (?:our|it|things|the (?:coverage|blog))\b|"
+    r"\bstay (?:with us|tuned)\b|\bfollow (?:us|our live)\b|^you must be\b", re.I)
+# A claim told as it first stood ("Officials initially put the toll at 63"), or a notice that one was
+# wrong: a bullet of it alone states what the report goes on to correct ("higher than originally
+# estimated" is the new finding, not the old one).
+_SUPERSEDED = re.compile(
+    r"(?<!than )\b(?:(?:had|were|was|been) )?(?:initially|originally|at first)\s+(?:said|reported|put|estimated|"
+    r"claimed|believed|thought|stated|told|described|identified|listed|gave|given)\b|"
+    r"^(?:earlier,? we reported|an earlier version of this)", re.I)
+_QUESTION = re.compile(r"\?[\"”’']*\s*$")
+_CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|corrected|however|lowered|raised|updated)\b", re.I)
+_INTERVIEWER = re.compile(r"^\s*(?:Q\.|(?:Q|REPORTER|INTERVIEWER|HOST|ANCHOR|MODERATOR|PRESENTER|QUESTION)\s*:)\s", re.I)
 _SPEAKERLESS = re.compile(r"[\"“][^\"“”]+[.!?,]?[\"”][.!?]?")  # '"This is the biggest investment in a decade."'
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
 highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
@@ -138,8 +157,9 @@ implications signal signals signify complex complexities ongoing evolving shifti
 
 def worth(sentence: str) -> bool:
     """Could this sentence be a bullet? Not a fragment (too short, no lower-case words), a
-    tweet, link, byline or caption, nor commentary that names no fact. (Questions and first-person
-    sentences stay: opinion pieces are summarised in their own voice, 6% of CNN's oracle picks.)"""
+    tweet, link, byline or caption, a question (it asks; a development tells), the page talking to
+    its reader, a claim told as it first stood without its correction, nor commentary that names
+    no fact. (First-person sentences stay: opinion pieces are summarised in their own voice.)"""
     if _LINK.search(sentence):
         sentence = _LINK.sub("", sentence)
         if len(sentence.split()) < 8:
@@ -149,9 +169,10 @@ def worth(sentence: str) -> bool:
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence)):
         return False
-    if (sentence.rstrip().endswith(":") or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
-            or _ASKED.match(sentence)):
-        return False  # it introduces a list, says nothing yet, is a quotation no one says, or an interview's question
+    if (sentence.rstrip().endswith(":") or _QUESTION.search(sentence) or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
+            or _ASKED.match(sentence) or _META.search(sentence)
+            or (_SUPERSEDED.search(sentence) and not _CORRECTED.search(sentence))):
+        return False  # a list's opener, a question, nothing yet, a quotation no one says, the page talking, a claim since corrected
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
     commentary = sum(w in _COMMENTARY for w in lower)
     return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))

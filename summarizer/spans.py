@@ -49,7 +49,7 @@ TAIL_START = _W("""who which whose while as after before because saying includin
 following but although though according leaving making prompting sparking causing bringing allowing forcing meaning
 putting so until since than""")  # not "and"/"or": "a misguided, and often cynical, attempt" is no clause
 SAY = _W("said says say told added reported according announced claimed explained insisted stated confirmed revealed "
-         "warned admitted")
+         "warned admitted wrote writes")
 TIME_NOUNS = _W("week month year weekend morning afternoon evening night day decade season summer winter spring autumn "
                 "fall century")
 WEEKDAYS = _W("monday tuesday wednesday thursday friday saturday sunday")
@@ -57,15 +57,39 @@ MONTHS = _W("january february march april may june july august september october
             "jun jul aug sep sept oct nov dec")
 PREPOSITIONS = _W("in at on near outside inside during from after for with across around over since before amid "
                   "following under into through throughout within")
-ADVERBS = _W("also now still just already currently recently previously actually really officially finally "
-             "eventually initially earlier later then even again too")
+ADVERBS = _W("also now still already currently recently actually really officially finally eventually then even again")
 # Hedges and degree words carry meaning: without "allegedly" an accusation reads as fact, without
 # "hardly" a claim turns round. They are never deleted.
 NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seemingly possibly probably hardly barely "
                  "rarely scarcely mostly partly nearly largely mainly merely solely roughly approximately exactly "
                  "only family early likely daily weekly monthly yearly friendly lovely elderly deadly costly lonely "
                  "assembly ally belly bully rally jelly tally holy ugly fly rely reply apply supply july italy sally "
-                 "billy molly polly holly emily kelly lily oily silly hilly curly burly")
+                 "billy molly polly holly emily kelly lily oily silly hilly curly burly usually generally typically "
+                 "normally frequently occasionally sometimes successfully unsuccessfully narrowly slightly "
+                 "significantly partially fully entirely completely virtually almost falsely wrongly mistakenly "
+                 "wrongfully illegally unlawfully legally secretly unanimously overwhelmingly publicly privately "
+                 "temporarily permanently briefly accidentally deliberately intentionally voluntarily jointly "
+                 "indirectly directly formally informally previously initially originally")
+# A span holding one of these bounds the claim (when, on what condition, since when it no longer
+# holds): "Until recently, he was barred", "-- if the details can be worked out". It never goes.
+BOUNDING = _W("until unless if except provided previously initially originally")
+# ... nor does a clause that opens with one of these ("..., before his radicalization")
+BOUNDING_START = BOUNDING | _W("before since than without")
+# A phrase after these nouns says whose spokesman, the name for what: "a spokesman for the CDC"
+ROLE_NOUNS = _W("spokesman spokeswoman spokesperson director professor officer analyst ambassador chief head member "
+                "president minister secretary chairman chairwoman chair executive manager leader commander lawyer "
+                "attorney counsel editor correspondent official officials representative candidate founder author "
+                "name part sequel cause spokesmen researcher researchers expert experts governor mayor")
+# A lead that names where the claim was made sets its scope: "In a CNN special that aired Tuesday, ..."
+SCOPE_NOUNS = _W("special interview statement letter speech documentary book column op-ed filing lawsuit complaint "
+                 "ruling analysis memo essay studies")
+IRREGULAR_PARTICIPLES = _W("made built held known shown seen born set put found given taken brought sent kept left paid "
+                           "sold won lost hit cut run written")
+AUXILIARIES = _W("have has had been was were is are be being will would")
+_SUPERLATIVE = re.compile(r"\b(?:most|least|first|only|record|ever|best|worst|\w{3,}est)\b")
+_NOT_SUPERLATIVE = _W("interest interests protest protests forest request requests arrest arrests suggest honest contest "
+                      "west guest chest quest harvest invest digest modest manifest earnest test tests rest priest "
+                      "inquest conquest unrest behest midwest southwest northwest latest")
 INNER_START = _W("who which whose where when while although though however including like unlike despite aged "
                   "according now also")
 DETERMINERS = _W("a an the his her their its our")
@@ -74,7 +98,8 @@ VERBISH = _W("that who which whose is are was were be been has have had will wou
 # An attribution to a report or the media, or of a claim that hedges or predicts, stays: without it
 # the reporter would state a newspaper's rumour, a forecast or an opinion as fact.
 MEDIA = _W("report reports reported reporting media newspaper newspapers paper tabloid magazine website "
-           "broadcaster sources source documents study survey poll")
+           "broadcaster sources source documents study studies survey surveys poll polls anonymity unnamed familiar "
+           "wrote writes")
 MODALS = _W("would could may might should must")
 BE = _W("is are was were be been being remain remains remained seem seems seemed become becomes became")
 LEAD_REST_BAD = _W("who which whose that and or but nor")  # what cannot start the main clause after a lead
@@ -124,7 +149,8 @@ def _completes(word: Token) -> bool:
     """Does the phrase after this word complete it? After "played", "turning", "been" or "said" a
     closing prepositional phrase is their complement ("played by X"), not an extra."""
     w = word.text.lower()
-    return w in BE or w in SAY or (word.text.islower() and w.endswith(("ed", "ing")) and len(w) > 4)
+    return (w in BE or w in SAY or w in IRREGULAR_PARTICIPLES or w in ROLE_NOUNS
+            or (word.text.islower() and w.endswith(("ed", "ing")) and len(w) > 4))
 
 
 def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool:
@@ -139,9 +165,10 @@ def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool
         return False
     if first.islower() and low[r].endswith(("ed", "ing")):
         return False
-    if comma > 0 and toks[comma - 1].text[:1].isupper() and first[:1].isupper() and r + 1 < len(toks) \
-            and low[r + 1] == "," and low[r] not in PRONOUNS:
-        return False  # "in Kansas City, Missouri, Bush ...": the comma belongs to a place name
+    if first[:1].isupper() and low[r] not in PRONOUNS:
+        nxt = next((k for k in range(r + 1, min(len(toks), r + 5)) if low[k] in (",", "and")), None)
+        if nxt is not None and all(toks[k].text[:1].isupper() for k in range(r, nxt)):
+            return False  # "in Kansas City, Missouri, Bush ...", "a nod to one of his influences, Graham Norton, Corden"
     return not (low[r] in PRONOUNS and set(low[1:comma]) & DETERMINERS)
 
 
@@ -186,13 +213,39 @@ def _quoted(toks: list[Token]) -> list[bool]:
     return out
 
 
+_PLAIN = _W("the a an of to in on at for by and or with from that this his her their its who he she they it was "
+            "were is are has have had be been said says told mr mrs ms dr")
+
+
 def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
     """Keep an explicit source ("according to prosecutors": what follows is their claim, not a
-    fact), an attribution to a report or an outlet ("The Daily Planet reported"), or one whose
-    claim hedges or predicts ("could", "would")."""
+    fact), an attribution to a report, an outlet or an unnamed source ("people familiar with the
+    matter said"), one whose claim hedges or predicts ("could", "would"), and one whose speaker is
+    a party to the claim ("..., the group said" of what the group did: its own account, not a fact)."""
     words = {toks[k].text.lower() for k in attribution}
-    return bool("according" in words or words & MEDIA or set(claim) & MODALS
-                or any(toks[k].text == "The" for k in attribution[1:]))
+    speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _PLAIN and w not in SAY}
+    return bool("according" in words or words & MEDIA or set(claim) & MODALS or "anonymity" in claim
+                or speaker & set(claim) or any(toks[k].text == "The" for k in attribution[1:]))
+
+
+_NEGATIONS = _W("not no none never nothing nobody n't neither nor")
+
+
+def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
+    """Would cutting low[a:b] make the claim false or over-broad? A condition or time limit ("until
+    the report comes out", "-- if the talks succeed"), a concession that denies ("although none was
+    found"), a lead that says where the claim was made, or the domain of a superlative ("the
+    smoothest debut [in recent memory]")."""
+    words = low[a:b]
+    first = next((w for w in words if w[:1].isalnum()), "")
+    if set(words) & BOUNDING or (kind == "lead" and (set(words) & (SCOPE_NOUNS | MEDIA)
+                                                    or (first == "at" and len(words) > 1 and words[1][:1].isdigit()))):
+        return True
+    if kind != "lead" and first in BOUNDING_START:
+        return True
+    if first in ("although", "though", "but", "while", "whereas") and set(words) & _NEGATIONS:
+        return True
+    return kind == "pp_tail" and any(_SUPERLATIVE.fullmatch(w) and w not in _NOT_SUPERLATIVE for w in low[:a])
 
 
 def names_a_source(toks: list[Token], span: Span) -> bool:
@@ -212,7 +265,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         # never leave a dangling function word ("fell 12ft and ." or "the ,") in front of the gap,
         # and never cut inside a quotation (that would misquote)
         dangles = a > 0 and low[a - 1] in DANGLING and (b >= n or not toks[b].is_word)
-        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b) and not dangles and not quoted[a]:
+        if 0 <= a < b <= core and b - a < core and _balanced(toks, a, b) and not dangles and not quoted[a] \
+                and not _bounds_the_claim(low, a, b, kind):
             spans.append(Span(a, b, kind))
 
     # asides in brackets and dashes ("[...]" is an editor's stand-in for words: it stays)
@@ -231,19 +285,29 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     # phrases between two commas that read as an aside: a relative clause, an appositive, an age,
     # a participle phrase, a short attribution (", police said ,")
     opens_with_lead = bool(commas) and (low[0] in LEAD_START or _is_ly(low[0]) or low[0].endswith("ing"))
+    if low[0] in ("this", "last", "next") and (n < 3 or low[1] not in TIME_NOUNS | WEEKDAYS or low[2] == "'s"):
+        opens_with_lead = False  # "This year's No. 5 airport, Tokyo International, climbed": a subject
+    def looks_aside(a: int, b: int, beside: bool = False) -> bool:
+        """The words between two commas read as an aside; `beside`: as one next to another, where a
+        phrase ("from Leeds", "described as ...") also counts, though it is not offered alone."""
+        seg = low[a + 1:b]
+        return bool(seg) and (seg[0] in INNER_START or seg[0].endswith("ing") or toks[a + 1].text[:1].isdigit()
+                              or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
+                              or (seg[-1] in SAY and len(seg) <= 5)
+                              or (beside and seg[0] in PREPOSITIONS and not set(seg) & VERBISH)
+                              or (beside and seg[0].endswith("ed") and len(seg) > 1
+                                  and seg[1] in PREPOSITIONS | _W("as by of to")))
+
     def aside_after(b: int) -> bool:  # "Smith, 54, from Leeds, was jailed": another aside follows
         c = next((c for c in commas if c > b), None)
-        return c is not None and low[c] == "," and 0 < c - b - 1 <= 30 and not set(low[b + 1:c]) & VERBISH
+        return c is not None and low[c] == "," and 0 < c - b - 1 <= 30 and looks_aside(b, c, beside=True)
 
     asides = []
     for a, b in zip(commas, commas[1:]):
         seg = low[a + 1:b]
         if low[a] != "," or low[b] != "," or not 0 < len(seg) <= 20 or (a == commas[0] and opens_with_lead):
             continue  # after "On Tuesday ," comes the subject, not an aside
-        first = toks[a + 1].text
-        aside = (seg[0] in INNER_START or seg[0].endswith("ing") or first[:1].isdigit()
-                 or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
-                 or (seg[-1] in SAY and len(seg) <= 5))
+        aside = looks_aside(a, b)
         attributes = seg[-1] in SAY or "according" in seg
         if attributes and _attribution_stays(toks, range(a + 1, b), low[:a] + low[b:core]):
             continue
@@ -275,7 +339,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         last_quote = max((k for k in range(c) if low[k] in ('"', "”", "''")), default=None)
         says = (say is not None and len(seg) <= 12 and "," not in seg[:say]
                 and (last_quote is None or bool(set(low[last_quote:c]) & SAY))
-                and (say > 0 or (seg[0] in ("said", "says") and len(seg) > 1 and seg[1] not in PREPOSITIONS)))
+                and (say > 0 or (seg[0] in ("said", "says") and len(seg) > 1 and seg[1] not in PREPOSITIONS))
+                and not (say > 0 and all(w in AUXILIARIES for w in seg[:say])))  # ", ... have been told": no speaker
         if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or says:
             add(c, core, "tail")
     # "Police said (that) ..." opening the sentence
@@ -289,11 +354,15 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                 add(0, j, "attribution")
             break
     for a, b in _time_spans(low):
+        bare_participle = a > 1 and low[a - 2] not in AUXILIARIES and (
+            low[a - 1] in IRREGULAR_PARTICIPLES or (toks[a - 1].text.islower() and low[a - 1].endswith("ed")))
+        if bare_participle:
+            continue  # "a report released this week": "a report released." is no phrase
         if a == 0 or not toks[a].text[:1].isupper():  # "NBC's Today show" names a programme
             add(a, b, "time")
     # a prepositional phrase that ends the sentence
     for i in range(3, core):
-        if low[i] in PREPOSITIONS and 1 < core - i <= 10 and not _completes(toks[i - 1]):
+        if low[i] in PREPOSITIONS and toks[i].text.islower() and 1 < core - i <= 10 and not _completes(toks[i - 1]):
             seg = low[i + 1:core]
             if (all(toks[i + 1 + k].is_word for k in range(len(seg))) and not (set(seg) & VERBISH)
                     and "and" not in seg and not any(w[:1].isdigit() for w in seg)):
@@ -301,10 +370,13 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     # single adverbs (lower-case: "Really Simple Syndication" is a name)
     for i in range(1, core):
         w = low[i]
+        nxt = toks[i + 1].text if i + 1 < n else ""
         if ((w in ADVERBS and toks[i].text.islower()) or _is_ly(toks[i].text)) and \
                 low[i - 1] not in ("a", "an", "the", "not", "'s") and \
-                not (w in ("earlier", "later") and low[i - 1].rstrip("s") in TIME_NOUNS):  # "a year earlier"
-            add(i, i + 1, "adverb")
+                low[i - 1] not in PREPOSITIONS | _W("as so how than until by of very more most less least") and \
+                not (low[i - 1] == "," and nxt == ",") and \
+                not (w in ("then", "now") and (nxt[:1].isupper() or nxt.lower() in DETERMINERS | ROLE_NOUNS)):
+            add(i, i + 1, "adverb")  # not "since [then]", "as [recently] as", "[then] President Saleh"
     seen, out = set(), []
     for s in spans:
         if (s.start, s.end) not in seen:

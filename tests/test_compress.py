@@ -49,6 +49,11 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
      "ACME Corp. posted record revenue."),
     ("ST. LOUIS -- The game was postponed.", "The game was postponed."),
     ("NATO allies met in Brussels -- and agreed on nothing.", "NATO allies met in Brussels -- and agreed on nothing."),
+    ("BRASOV, Romania - Nine people were killed when a bus crashed.", "Nine people were killed when a bus crashed."),
+    ("NASA - the agency - said it would launch.", "NASA - the agency - said it would launch."),  # no dateline
+    ("14:05 GMT - The Met Office issued a warning for the north.", "The Met Office issued a warning for the north."),
+    ("9.30am: Police closed the road into the town.", "Police closed the road into the town."),
+    ("The score was 3 - 1 at half time.", "The score was 3 - 1 at half time."),
 ])
 def test_clean(raw, expected):
     assert clean(raw) == expected

@@ -35,6 +35,16 @@ def test_split_document_keeps_headings_apart():
     assert sentences == ["The council voted 7-2.", "The plan costs $62 million.", "Work starts soon.", "A bullet line."]
 
 
+def test_an_interviewers_lines_are_left_out():
+    text = ("Minister interview\nREPORTER: Minister, thank you for joining us. Will households pay more?\n"
+            "MINISTER: We will cut the energy levy by 12 percent from April for every household.\n"
+            "Q. And the industry?\nMINISTER: Plants will get a separate grant scheme worth 2 billion euros.")
+    title, sents = split_document(text)
+    assert title == "Minister interview"
+    assert not any("thank you" in s or "REPORTER" in s or "industry?" in s for s in sents)
+    assert any("12 percent" in s for s in sents) and any("2 billion" in s for s in sents)
+
+
 def test_list_items_and_headline_lists_are_sentences():
     listed = "What we know so far:\n- The council closed the bridge for six months\n- Ferries will run every ten minutes"
     assert split_document(listed)[1][-2:] == ["The council closed the bridge for six months",
@@ -100,6 +110,20 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ('"This is the biggest investment in a decade," the minister said.', True),
     ("The significance of the 2024 ruling underscores the broader shifting dynamics of the region.", False),
     ("The ruling highlights the risk, after 12 people died in 2014.", True),
+    # a question asks; a development tells
+    ("Will the new bridge be finished before the winter storms arrive?", False),
+    ('"Why would anyone close a bridge in the middle of summer?"', False),
+    ('"Why would anyone close a bridge now?" the mayor asked on Tuesday.', True),
+    # the page talking to its reader
+    ("Thank you for joining us for our live coverage of the election.", False),
+    ("That's where we'll leave our live coverage for today, thanks for following.", False),
+    ("You must be a teacher or a student age 13 or older to request a mention.", False),
+    ("The minister thanked the rescuers for their work through the night.", True),
+    # a claim as it first stood, without its correction
+    ("The civil defence institute initially reported 63 deaths on Sunday afternoon.", False),
+    ("Fire officials originally said the warehouse stored lithium batteries.", False),
+    ("Earlier we reported that a ferry had run aground near the harbour.", False),
+    ("Police initially said 14 people had died, but later said the figure was nine.", True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok

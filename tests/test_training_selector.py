@@ -107,3 +107,17 @@ def test_an_ensemble_of_nets_is_stored_as_one_net_with_their_mean_logit():
     assert sure.mean() > 0.9
     np.testing.assert_allclose(model.scores(x)[sure], expected, atol=1e-3)
     assert ((model.scores(x) > 0) == (y > 0)).mean() > 0.9  # and it learned the rule
+
+
+def test_oracle_labels_only_sentences_the_planner_may_pick():
+    """A question or the page's own boilerplate may share words with the reference, but inference
+    never picks it, so it is no positive example."""
+    from training.data import Doc
+    from training.selector import prepare
+
+    ref = ["Will the council replace the Harbor Bridge?", "The council votes 7-2 to replace the Harbor Bridge."]
+    sents = ["Will the council replace the old Harbor Bridge this year?",
+             "The council voted 7-2 on Tuesday to replace the Harbor Bridge.",
+             "Work on the new bridge starts in April and takes two years."]
+    p = prepare([Doc("d", "Bridge", sents, ref)])[0]
+    assert p.y.tolist() == [0.0, 1.0, 0.0]

@@ -5,7 +5,8 @@
         --validate ../shared/data/bbc_news_summary.jsonl:200
 
 Labels come from a greedy ROUGE oracle: the cleaned source sentences that, added one at a time,
-most raise ROUGE-1 + ROUGE-2 F1 against the reference bullets. The scorer is a logistic
+most raise ROUGE-1 + ROUGE-2 F1 against the reference bullets, among those the planner may pick
+(`worth`: a question or a site's boilerplate in a reference is no example to learn from). The scorer is a logistic
 regression over `sentence_features`. Then, on held-out rows that are never trained on (the last
 `--holdout` rows of the first training file, and any `--validate` files), the word budget and
 the compressor's deletion threshold are chosen, when the output folder holds a compressor
@@ -32,7 +33,7 @@ from eval.stats import bootstrap_ci, paired_bootstrap
 from summarizer.compress import DeletionModel, decide, keeping_sources
 from summarizer.spans import candidate_spans, tokenize
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
-                                   plan_picks, sentence_features)
+                                   plan_picks, sentence_features, worth)
 
 from .data import Doc, add_data_args, read_docs, split_holdout
 
@@ -107,8 +108,8 @@ def prepare(docs: list[Doc], labels: bool = True) -> list[Prepared]:
     for d in docs:
         cleaned = [clean(s) for s in d.sentences]
         y = np.zeros(len(cleaned), dtype=np.float32)
-        if labels:
-            y[oracle(cleaned, d.reference_text)] = 1
+        if labels:  # the oracle picks among the sentences the planner may pick, as inference does
+            y[oracle([c if c and worth(c) else "" for c in cleaned], d.reference_text)] = 1
         out.append(Prepared(d, cleaned, sentence_features(d.title, d.sentences, cleaned), y))
     return out
 
