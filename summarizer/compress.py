@@ -50,7 +50,7 @@ _DATED_WIRE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-
 # a place in capitals, maybe its region, a date and a wire's name, then a dash.
 _CAPS_DATELINE = re.compile(
     r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
-    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/)?(?:\s*(?:--|—|–)\s*|\s+-\s+(?=[A-Z\"“])(?!.*\s-\s))")  # "EADS - Airbus' owner - admitted": an aside
+    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/|\([A-Z][\w .&-]{1,30}\))?(?:\s*(?:--|—|–)\s*|\s+-\s+(?=[A-Z\"“])(?!.*\s-\s))")  # "EADS - Airbus' owner - admitted": an aside
 # a live blog's clock time opening an entry: "14:05 GMT - ", "9.30am: "
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4}\b)?\s*(?:--|—|–|-|:)\s+(?=\S)", re.I)
 _BYLINE = re.compile(

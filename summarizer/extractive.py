@@ -135,7 +135,7 @@ _ASKED = re.compile(r"(?:Q|[A-Z][A-Z .'’-]{1,30}):\s.*\?[\"”’]?\s*$")  # "
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
 # Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site.
 _META = re.compile(
-    r"\bthank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:to|back to) (?:our|the|this)\b|"
+    r"^the following is\b|\bthank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:to|back to) (?:our|the|this)\b|"
     r"\b(?:our|this) (?:live )?(?:coverage|live ?blog|blog)\b|"
     r"\bwe(?:'ll| will| are going to)? (?:leave|end|wrap up|pause|close) (?:our|it|things|the (?:coverage|blog))\b|"
     r"\bstay (?:with us|tuned)\b|\bfollow (?:us|our live)\b|^you must be\b", re.I)
@@ -146,6 +146,11 @@ _SUPERSEDED = re.compile(
     r"(?<!than )\b(?:(?:had|were|was|been) )?(?:initially|originally|at first)\s+(?:said|reported|put|estimated|"
     r"claimed|believed|thought|stated|told|described|identified|listed|gave|given)\b|"
     r"^(?:earlier,? we reported|an earlier version of this)", re.I)
+# A quotation that opens on the speaker's own delight ("We are thrilled to ...") and names no figure
+# is a press release's courtesy, not a development.
+_COURTESY = re.compile(r"^[\"“](?:we|i)(?:'re|'m| are| am)? (?:so |very |incredibly |extremely |really |truly )?"
+                       r"(?:excited|thrilled|delighted|proud|pleased|honou?red|happy|humbled)\b", re.I)
+_OPENS_LIST = re.compile(r":\s*\.?\s*$")  # "Here are five things to know:" (CNN writes "... : .")
 _QUESTION = re.compile(r"\?[\"”’']*\s*$")
 _CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|corrected|however|lowered|raised|updated)\b", re.I)
 _INTERVIEWER = re.compile(r"^\s*(?:Q\.|(?:Q|REPORTER|INTERVIEWER|HOST|ANCHOR|MODERATOR|PRESENTER|QUESTION)\s*:)\s", re.I)
@@ -169,8 +174,8 @@ def worth(sentence: str) -> bool:
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence)):
         return False
-    if (sentence.rstrip().endswith(":") or _QUESTION.search(sentence) or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
-            or _ASKED.match(sentence) or _META.search(sentence)
+    if (_OPENS_LIST.search(sentence) or _QUESTION.search(sentence) or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
+            or _ASKED.match(sentence) or _META.search(sentence) or (_COURTESY.match(sentence) and not re.search(r"\d", sentence))
             or (_SUPERSEDED.search(sentence) and not _CORRECTED.search(sentence))):
         return False  # a list's opener, a question, nothing yet, a quotation no one says, the page talking, a claim since corrected
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]

@@ -5,7 +5,9 @@ an "X said" that opens the sentence).
 
 The rules say what may go, never what goes (the tagger in `summarizer.compress` decides). They keep
 a sentence's claim intact: no cut inside a quotation, no hedge or degree word, no source of a
-report or a forecast, no cut that leaves no main clause or splits a number or name from its words.
+report, a forecast or an unnamed or interested speaker, no condition, time limit or correction
+word ("until", "if", "initially"), no superlative's domain, no cut that leaves no main clause or
+splits a number or name from its words.
 """
 
 from __future__ import annotations

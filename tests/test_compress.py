@@ -50,6 +50,8 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
     ("ST. LOUIS -- The game was postponed.", "The game was postponed."),
     ("NATO allies met in Brussels -- and agreed on nothing.", "NATO allies met in Brussels -- and agreed on nothing."),
     ("BRASOV, Romania - Nine people were killed when a bus crashed.", "Nine people were killed when a bus crashed."),
+    ("ROTTERDAM (Wire) - A large fire broke out at a warehouse.", "A large fire broke out at a warehouse."),
+    ("EADS - Airbus' majority owner - admitted the delay.", "EADS - Airbus' majority owner - admitted the delay."),
     ("NASA - the agency - said it would launch.", "NASA - the agency - said it would launch."),  # no dateline
     ("14:05 GMT - The Met Office issued a warning for the north.", "The Met Office issued a warning for the north."),
     ("9.30am: Police closed the road into the town.", "Police closed the road into the town."),

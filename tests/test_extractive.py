@@ -98,6 +98,7 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Additional reporting by Tom Reed in Geneva and Maria Lopez in Madrid.", False),
     ("Reporting by the newspaper led to the minister's resignation last week.", True),
     ("The plan includes the following five measures for hospitals:", False),  # it introduces a list
+    ("Here are five things to know to put the phenomenon in context: .", False),
     ("HOST: How long will the old harbor bridge be closed for repairs?", False),
     ("Q: Why did the council close the bridge this week?", False),
     ("MAYOR SMITH: The bridge will be closed for at least six months.", True),
@@ -124,6 +125,9 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Fire officials originally said the warehouse stored lithium batteries.", False),
     ("Earlier we reported that a ferry had run aground near the harbour.", False),
     ("Police initially said 14 people had died, but later said the figure was nine.", True),
+    ("The following is an edited transcript of an interview with the energy minister.", False),
+    ('"We are incredibly excited to bring the platform to our amazing community," said the chief executive.', False),
+    ('"We are pleased with the 12 percent rise in sales," the chief executive said on Tuesday.', True),
 ])
 def test_worth(sentence, ok):
     assert worth(sentence) is ok
