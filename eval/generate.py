@@ -73,32 +73,37 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
         return Summarizer.from_pretrained(run.model, device=run.device, dtype=run.dtype, settings=run.settings,
                                           engine=run.engine)
 
-    # a fresh run loads the model before it replaces any earlier results: a model that does not
-    # load must not cost the last run's per_article.jsonl (a resumed one never truncates it)
-    summarizer = None if resume else load()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    journal = Journal(out_dir / PER_ARTICLE, {"kind": "key-developments eval", "system": system, **run.config()},
-                      key="id", overwrite=not resume)
+    # A fresh run replaces earlier results only once it has its first batch of new ones: a model
+    # that does not load, or fails or is stopped on the first batch, costs nothing already saved
+    # and leaves no empty files behind. A resumed run never truncates, so it opens the journal first.
+    path, header = out_dir / PER_ARTICLE, {"kind": "key-developments eval", "system": system, **run.config()}
+    resume = resume and path.exists()
+    journal = Journal(path, header, key="id") if resume else None
+    summarizer = None
     try:
-        done = {e.id: journal.done[e.id] for e in data.examples if e.id in journal.done}
+        done = {e.id: journal.done[e.id] for e in data.examples if e.id in journal.done} if journal else {}
         pending = [e for e in data.examples if e.id not in done]
         model_name = next((r.get("model") for r in done.values() if r.get("model")), run.model or "default")
         if pending:
-            summarizer = summarizer or load()
+            summarizer = load()
             model_name = summarizer.name
-            write_json(out_dir / RUN_FILE, {"system": system, "config": run.config(), "model_name": model_name,
-                                            "data": data.source,
-                                            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})
             with tqdm(total=len(data.examples), initial=len(done), unit="article", desc=system,
                       file=sys.stderr, dynamic_ncols=True) as bar:
                 for start in range(0, len(pending), run.batch_size):
                     batch = pending[start:start + run.batch_size]
                     rows = _generate_batch(summarizer, batch, run, system, model_name)
+                    if journal is None:
+                        out_dir.mkdir(parents=True, exist_ok=True)
+                        journal = Journal(path, header, key="id", overwrite=True)
+                        write_json(out_dir / RUN_FILE, {
+                            "system": system, "config": run.config(), "model_name": model_name, "data": data.source,
+                            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})
                     journal.write(rows)
                     done.update((r["id"], r) for r in rows)
                     bar.update(len(batch))
     finally:
-        journal.close()
+        if journal is not None:
+            journal.close()
     return [done[e.id] for e in data.examples], model_name
 
 

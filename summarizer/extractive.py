@@ -133,27 +133,34 @@ _CAPTION = re.compile(
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 _ASKED = re.compile(r"(?:Q|[A-Z][A-Z .'’-]{1,30}):\s.*\?[\"”’]?\s*$")  # "HOST: How long will it be closed?"
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
-# Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site.
+# Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site
+# (read outside quotations: 'the words "Stay tuned"' on a screen is news).
 _META = re.compile(
-    r"^the following is\b|\bthank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:to|back to) (?:our|the|this)\b|"
-    r"\b(?:our|this) (?:live )?(?:coverage|live ?blog|blog)\b|"
+    r"^the following is\b|(?:^|,\s*)thank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:back )?to (?:our|this)\b|"
+    r"\bour (?:live )?(?:coverage|live ?blog|blog)\b|\bthis live (?:coverage|blog)\b|\bthis blog\b|"
+    r"\b(?:on|of|at the bottom of) this page\b|"
     r"\bwe(?:'ll| will| are going to)? (?:leave|end|wrap up|pause|close) (?:our|it|things|the (?:coverage|blog))\b|"
     r"\bstay (?:with us|tuned)\b|\bfollow (?:us|our live)\b|^you must be\b", re.I)
+_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]|``.*?''|(?:^|(?<=\s))['‘][^'‘’]*['’](?=[\s,.;:!?]|$)")
 # A claim told as it first stood ("Officials initially put the toll at 63"), or a notice that one was
-# wrong: a bullet of it alone states what the report goes on to correct ("higher than originally
-# estimated" is the new finding, not the old one).
+# wrong: a bullet of it alone states what the report goes on to correct. The cue must be the
+# sentence's own claim, not a clause inside it ("Police, who initially said 14, confirmed nine"),
+# and a sentence that carries its correction ("but later said", "had not happened") is news.
 _SUPERSEDED = re.compile(
-    r"(?<!than )\b(?:(?:had|were|was|been) )?(?:initially|originally|at first)\s+(?:said|reported|put|estimated|"
-    r"claimed|believed|thought|stated|told|described|identified|listed|gave|given)\b|"
+    r"^(?:previously|initially|originally|at first|early reports),?\s|"
+    r"^(?:(?!\b(?:who|which|that|what|saying|reveal\w*|than)\b).)*?"
+    r"\b(?:initially|originally|at first)\s+(?:said|reported|put|estimated|claimed|"
+    r"believed|thought|stated|told|described|identified|listed|gave|given)\b|"
     r"^(?:earlier,? we reported|an earlier version of this)", re.I)
-# A quotation that opens on the speaker's own delight ("We are thrilled to ...") and names no figure
-# is a press release's courtesy, not a development.
-_COURTESY = re.compile(r"^[\"“](?:we|i)(?:'re|'m| are| am)? (?:so |very |incredibly |extremely |really |truly )?"
-                       r"(?:excited|thrilled|delighted|proud|pleased|honou?red|happy|humbled)\b", re.I)
-_OPENS_LIST = re.compile(r":\s*\.?\s*$")  # "Here are five things to know:" (CNN writes "... : .")
+_CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|revising|corrected|however|lowered|raised|updated|not|never)\b"
+                        r"|n't\b", re.I)
+_OPENS_LIST = re.compile(r":\s*(?:\.\s*)?$")  # "Here are five things to know:" (CNN writes "... : .")
+# A short sentence that opens on "It", "That" or "They" leans on the one before ("It was 4.8 percent in
+# April."): alone it says nothing a reader can place.
+_FOLLOW_UP = re.compile(r"^(?:It|That|They)\b(?!\s+(?:is|was|has been|will be)\s+\w+\s+(?:to|that|for)\b)")
 _QUESTION = re.compile(r"\?[\"”’']*\s*$")
-_CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|corrected|however|lowered|raised|updated)\b", re.I)
-_INTERVIEWER = re.compile(r"^\s*(?:Q\.|(?:Q|REPORTER|INTERVIEWER|HOST|ANCHOR|MODERATOR|PRESENTER|QUESTION)\s*:)\s", re.I)
+# (not HOST or ANCHOR: in a broadcast transcript they read the news)
+_INTERVIEWER = re.compile(r"^\s*(?:Q\.|(?:Q|REPORTER|INTERVIEWER|QUESTION)\s*:)\s", re.I)
 _SPEAKERLESS = re.compile(r"[\"“][^\"“”]+[.!?,]?[\"”][.!?]?")  # '"This is the biggest investment in a decade."'
 _COMMENTARY = frozenset("""significance significant underscores underscore underscored highlights highlight
 highlighting reflects reflect reflecting dynamics pivotal heightened broader landscape crucial notably noteworthy
@@ -161,8 +168,8 @@ implications signal signals signify complex complexities ongoing evolving shifti
 
 
 def worth(sentence: str) -> bool:
-    """Could this sentence be a bullet? Not a fragment (too short, no lower-case words), a
-    tweet, link, byline or caption, a question (it asks; a development tells), the page talking to
+    """Could this sentence be a bullet? Not a fragment (too short, no lower-case words, a short
+    "It was ..." that leans on the sentence before), a tweet, link, byline or caption, a question (it asks; a development tells), the page talking to
     its reader, a claim told as it first stood without its correction, nor commentary that names
     no fact. (First-person sentences stay: opinion pieces are summarised in their own voice.)"""
     if _LINK.search(sentence):
@@ -172,10 +179,10 @@ def worth(sentence: str) -> bool:
     words = sentence.split()
     cased = any(c.isupper() or c.islower() for c in sentence)  # Korean, Arabic, ... have no lower case
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
-            or _CAPTION.search(sentence)):
+            or _CAPTION.search(sentence) or (len(words) < 12 and _FOLLOW_UP.match(sentence))):
         return False
     if (_OPENS_LIST.search(sentence) or _QUESTION.search(sentence) or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
-            or _ASKED.match(sentence) or _META.search(sentence) or (_COURTESY.match(sentence) and not re.search(r"\d", sentence))
+            or _ASKED.match(sentence) or _META.search(_QUOTED.sub("", sentence))
             or (_SUPERSEDED.search(sentence) and not _CORRECTED.search(sentence))):
         return False  # a list's opener, a question, nothing yet, a quotation no one says, the page talking, a claim since corrected
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]

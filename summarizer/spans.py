@@ -71,7 +71,8 @@ NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seeming
                  "significantly partially fully entirely completely virtually almost falsely wrongly mistakenly "
                  "wrongfully illegally unlawfully legally secretly unanimously overwhelmingly publicly privately "
                  "temporarily permanently briefly accidentally deliberately intentionally voluntarily jointly "
-                 "indirectly directly formally informally previously initially originally")
+                 "indirectly directly formally informally previously initially originally essentially effectively "
+                 "technically nominally arguably potentially practically theoretically ostensibly")
 # A span holding one of these bounds the claim (when, on what condition, since when it no longer
 # holds): "Until recently, he was barred", "-- if the details can be worked out". It never goes.
 BOUNDING = _W("until unless if except provided previously initially originally")
@@ -84,7 +85,8 @@ ROLE_NOUNS = _W("spokesman spokeswoman spokesperson director professor officer a
                 "name part sequel cause spokesmen researcher researchers expert experts governor mayor")
 # A lead that names where the claim was made sets its scope: "In a CNN special that aired Tuesday, ..."
 SCOPE_NOUNS = _W("special interview statement letter speech documentary book column op-ed filing lawsuit complaint "
-                 "ruling analysis memo essay studies")
+                 "ruling analysis memo essay studies piece article post editorial tweet video podcast episode")
+SUBORDINATORS = _W("although though while if when because as since after before unless until whereas once")
 IRREGULAR_PARTICIPLES = _W("made built held known shown seen born set put found given taken brought sent kept left paid "
                            "sold won lost hit cut run written")
 AUXILIARIES = _W("have has had been was were is are be being will would")
@@ -168,7 +170,7 @@ def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool
     if first.islower() and low[r].endswith(("ed", "ing")):
         return False
     if first[:1].isupper() and low[r] not in PRONOUNS:
-        nxt = next((k for k in range(r + 1, min(len(toks), r + 5)) if low[k] in (",", "and")), None)
+        nxt = next((k for k in range(r + 1, min(len(toks), r + 5)) if low[k] == ","), None)
         if nxt is not None and all(toks[k].text[:1].isupper() for k in range(r, nxt)):
             return False  # "in Kansas City, Missouri, Bush ...", "a nod to one of his influences, Graham Norton, Corden"
     return not (low[r] in PRONOUNS and set(low[1:comma]) & DETERMINERS)
@@ -225,7 +227,7 @@ def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[st
     matter said"), one whose claim hedges or predicts ("could", "would"), and one whose speaker is
     a party to the claim ("..., the group said" of what the group did: its own account, not a fact)."""
     words = {toks[k].text.lower() for k in attribution}
-    speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _PLAIN and w not in SAY}
+    speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _PLAIN | SAY | WEEKDAYS | MONTHS | TIME_NOUNS}
     return bool("according" in words or words & MEDIA or set(claim) & MODALS or "anonymity" in claim
                 or speaker & set(claim) or any(toks[k].text == "The" for k in attribution[1:]))
 
@@ -247,7 +249,7 @@ def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
         return True
     if first in ("although", "though", "but", "while", "whereas") and set(words) & _NEGATIONS:
         return True
-    return kind == "pp_tail" and any(_SUPERLATIVE.fullmatch(w) and w not in _NOT_SUPERLATIVE for w in low[:a])
+    return kind == "pp_tail" and any(_SUPERLATIVE.fullmatch(w) and w not in _NOT_SUPERLATIVE for w in low[max(0, a - 8):a])
 
 
 def names_a_source(toks: list[Token], span: Span) -> bool:
@@ -258,6 +260,8 @@ def names_a_source(toks: list[Token], span: Span) -> bool:
 def candidate_spans(toks: list[Token]) -> list[Span]:
     """Constituents that may be deleted (see the module docstring); duplicates removed."""
     n = len(toks)
+    if not n:
+        return []
     low = [t.text.lower() for t in toks]
     core = _core_end(toks)
     quoted = _quoted(toks)
@@ -296,7 +300,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         return bool(seg) and (seg[0] in INNER_START or seg[0].endswith("ing") or toks[a + 1].text[:1].isdigit()
                               or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
                               or (seg[-1] in SAY and len(seg) <= 5)
-                              or (beside and seg[0] in PREPOSITIONS and not set(seg) & VERBISH)
+                              or (beside and (seg[0] in PREPOSITIONS | {"of"} or toks[a + 1].text[:1].isupper())
+                                  and not set(seg) & VERBISH)
                               or (beside and seg[0].endswith("ed") and len(seg) > 1
                                   and seg[1] in PREPOSITIONS | _W("as by of to")))
 
@@ -343,11 +348,14 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                 and (last_quote is None or bool(set(low[last_quote:c]) & SAY))
                 and (say > 0 or (seg[0] in ("said", "says") and len(seg) > 1 and seg[1] not in PREPOSITIONS))
                 and not (say > 0 and all(w in AUXILIARIES for w in seg[:say])))  # ", ... have been told": no speaker
+        if seg[0].endswith("ing") and c >= 2 and low[c - 2] in DETERMINERS:
+            continue  # "a real, working robotic arm": the -ing word is the noun's second adjective
         if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or says:
             add(c, core, "tail")
     # "Police said (that) ..." opening the sentence
     for k in range(1, min(8, core)):
-        if low[k] in SAY and all(t.is_word for t in toks[:k]) and k + 2 < core:
+        if low[k] in SAY and all(t.is_word for t in toks[:k]) and k + 2 < core and low[0] not in SUBORDINATORS:
+            # not "Although his nephew said he'd gone ...": the concession goes with its speaker
             # "X told Y that": deleting "X told" leaves Y as the subject; "X reported" is a source
             if low[k] in ("according", "told", "reported"):
                 break
@@ -356,10 +364,6 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                 add(0, j, "attribution")
             break
     for a, b in _time_spans(low):
-        bare_participle = a > 1 and low[a - 2] not in AUXILIARIES and (
-            low[a - 1] in IRREGULAR_PARTICIPLES or (toks[a - 1].text.islower() and low[a - 1].endswith("ed")))
-        if bare_participle:
-            continue  # "a report released this week": "a report released." is no phrase
         if a == 0 or not toks[a].text[:1].isupper():  # "NBC's Today show" names a programme
             add(a, b, "time")
     # a prepositional phrase that ends the sentence

@@ -52,6 +52,9 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
     ("BRASOV, Romania - Nine people were killed when a bus crashed.", "Nine people were killed when a bus crashed."),
     ("ROTTERDAM (Wire) - A large fire broke out at a warehouse.", "A large fire broke out at a warehouse."),
     ("EADS - Airbus' majority owner - admitted the delay.", "EADS - Airbus' majority owner - admitted the delay."),
+    ("BT - The company cut prices on Monday.", "BT - The company cut prices on Monday."),  # a subject, no place
+    ("NATO - The alliance agreed to send more troops.", "NATO - The alliance agreed to send more troops."),
+    ("12.99 each: the price of a shirt at the market.", "12.99 each: the price of a shirt at the market."),
     ("NASA - the agency - said it would launch.", "NASA - the agency - said it would launch."),  # no dateline
     ("14:05 GMT - The Met Office issued a warning for the north.", "The Met Office issued a warning for the north."),
     ("9.30am: Police closed the road into the town.", "Police closed the road into the town."),
@@ -127,6 +130,11 @@ def test_model_round_trip_and_decisions(tmp_path):
     assert _hand_model({"bias": -5.0}).compress(s) == s  # keeps everything when nothing looks deletable
     with pytest.raises(ValueError, match="does not fit"):
         DeletionModel(CompressorConfig(encoder=None), np.zeros(3), 0.0, np.zeros(3), np.ones(3))
+
+
+def test_empty_and_punctuation_only_sentences_pass_through():
+    model = _hand_model({"bias": 4.0})
+    assert [r.text for r in model.compress_many(["", "...", "OK."])] == ["", "...", "OK."]
 
 
 def test_a_harder_cut_keeps_who_said_it():

@@ -384,3 +384,24 @@ def test_overwrite_with_a_model_that_does_not_load_keeps_the_last_results(capsys
     code, _, err = run(capsys, "--data", data, "--model", broken, "--output-dir", out, "--overwrite")
     assert code == 2 and "cannot load" in err
     assert (out / "per_article.jsonl").read_text(encoding="utf-8") == before
+
+
+def test_a_model_that_fails_on_its_first_batch_costs_no_earlier_results(capsys, data, tmp_path, tiny_seq2seq,
+                                                                         monkeypatch):
+    import eval.generate
+
+    out = tmp_path / "o"
+    assert run(capsys, "--data", data, "--model", tiny_seq2seq, "--output-dir", out, *GEN_FLAGS)[0] == 0
+    before = (out / "per_article.jsonl").read_text(encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise MemoryError("out of memory on the first batch")
+
+    monkeypatch.setattr(eval.generate, "_generate_batch", fail)
+    code, _, err = run(capsys, "--data", data, "--model", tiny_seq2seq, "--output-dir", out, "--overwrite", *GEN_FLAGS)
+    assert code != 0 and "Traceback" not in err
+    assert (out / "per_article.jsonl").read_text(encoding="utf-8") == before
+    fresh = tmp_path / "fresh" / "run"
+    for extra in ([], ["--resume"]):  # a fresh folder is left empty and removed, --resume or not
+        code, _, err = run(capsys, "--data", data, "--model", tiny_seq2seq, "--output-dir", fresh, *extra, *GEN_FLAGS)
+        assert code != 0 and not fresh.exists()
