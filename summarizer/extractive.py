@@ -147,7 +147,8 @@ _QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]|``.*?''|(?:^|(?<=\s))['‘][^'
 # sentence's own claim, not a clause inside it ("Police, who initially said 14, confirmed nine"),
 # and a sentence that carries its correction ("but later said", "had not happened") is news.
 _SUPERSEDED = re.compile(
-    r"^(?:previously|initially|originally|at first|early reports),?\s|"
+    r"^(?:previously|initially|originally|at first|early reports),?\s+(?:[\w'’.-]+\s+){0,6}?(?:had\s+)?"
+    r"(?:said|reported|told|believed|thought|put|estimated|claimed|stated)\b|"
     r"^(?:(?!\b(?:who|which|that|what|saying|reveal\w*|than)\b).)*?"
     r"\b(?:initially|originally|at first)\s+(?:said|reported|put|estimated|claimed|"
     r"believed|thought|stated|told|described|identified|listed|gave|given)\b|"

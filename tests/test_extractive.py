@@ -140,6 +140,8 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("He accepted that what he originally thought had happened had not happened, he said.", True),
     ("Police, who initially said 14 people had died, confirmed on Monday that nine were killed.", True),
     ("Previously, a church official had told the broadcaster that four of the men had raped the woman.", False),
+    ("Originally from Chechnya, the family settled in Kyrgyzstan before moving to the United States.", True),
+    ("Previously secret letters between the prince and ministers are to be made public after a ruling.", True),
     ("Officials had initially put the death toll at 63 before revising it.", True),
     ("Officials had initially put the death toll at 63 in the first count.", False),
     ("Male life expectancy is much higher than originally estimated, researchers said.", True),
