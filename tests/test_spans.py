@@ -89,32 +89,29 @@ def test_a_condition_or_time_limit_never_goes():
         assert not bounded, (s, bounded)
 
 
-def test_a_denying_concession_and_a_superlatives_domain_stay():
-    s = "Inspectors found the bacteria on a machine at the plant, although none was found in finished product."
-    assert "tail" not in spans_of(s)
-    t = "It was one of the smoothest first episodes of any new talk show host in recent memory."
-    assert "pp_tail" not in spans_of(t)
-    u = "The company said the new plant will open in a suburb of the city in the spring."
-    assert spans_of(u)["pp_tail"]  # no superlative: a closing phrase may still go
-
-
-def test_where_a_claim_was_made_and_whose_spokesman_stay():
-    s = "In a CNN special that aired on Tuesday, viewers learned that people of color were underrepresented."
-    assert "lead" not in spans_of(s)
-    assert "pp_tail" not in spans_of("The rule is wrong, said Marty Carpenter, a spokesman for the governor.")
-    assert "pp_tail" not in spans_of("The group is led by Abu Omar, which is another name for the leader.")
-    assert "pp_tail" not in spans_of("The game is a loose sequel to Escape From New York.")
-
-
-def test_unnamed_sources_and_a_party_to_the_claim_keep_their_attribution():
-    s = "The bank is expected to be fined about $40 million by regulators, people familiar with the matter said."
-    assert "tail" not in spans_of(s)
-    t = "The jet flew to the palace in the port city of Aden, a senior air force official said on condition of anonymity."
-    assert "tail" not in spans_of(t)
-    u = "The advocacy group had helped the young man find a job in London, the group said."
-    assert "tail" not in spans_of(u)
-    v = "At least 20 tourists were gunned down at the museum in the capital, Prime Minister Habib Essid said."
-    assert spans_of(v)["tail"]  # a named official about others: the attribution may still go
+@pytest.mark.parametrize("sentence, kind, offered", [
+    # a concession that denies, and the domain of a superlative
+    ("Inspectors found the bacteria on a machine at the plant, although none was found in finished product.",
+     "tail", False),
+    ("It was one of the smoothest first episodes of any new talk show host in recent memory.", "pp_tail", False),
+    ("The company said the new plant will open in a suburb of the city in the spring.", "pp_tail", True),
+    # where a claim was made, whose spokesman, the name for what
+    ("In a CNN special that aired on Tuesday, viewers learned that people of color were underrepresented.",
+     "lead", False),
+    ("The rule is wrong, said Marty Carpenter, a spokesman for the governor.", "pp_tail", False),
+    ("The group is led by Abu Omar, which is another name for the leader.", "pp_tail", False),
+    ("The game is a loose sequel to Escape From New York.", "pp_tail", False),
+    # unnamed sources and a party to the claim keep their attribution; a named official about others may not
+    ("The bank is expected to be fined about $40 million by regulators, people familiar with the matter said.",
+     "tail", False),
+    ("The jet flew to the palace in the port city of Aden, a senior air force official said on condition of "
+     "anonymity.", "tail", False),
+    ("The advocacy group had helped the young man find a job in London, the group said.", "tail", False),
+    ("At least 20 tourists were gunned down at the museum in the capital, Prime Minister Habib Essid said.",
+     "tail", True),
+])
+def test_what_bounds_or_sources_a_claim_stays(sentence, kind, offered):
+    assert (kind in spans_of(sentence)) is offered
 
 
 def test_a_concession_keeps_its_speaker_and_a_hedge_stays():
