@@ -131,7 +131,6 @@ _CAPTION = re.compile(
     r"(?!.*\b(?:said|says|told)\b)")
 # A link: a sentence that is mostly one is web furniture; one that mentions an address in passing is news.
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
-_ASKED = re.compile(r"(?:Q|[A-Z][A-Z .'’-]{1,30}):\s.*\?[\"”’]?\s*$")  # "HOST: How long will it be closed?"
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
 # Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site
 # (read outside quotations: 'the words "Stay tuned"' on a screen is news).
@@ -141,7 +140,7 @@ _META = re.compile(
     r"\b(?:on|of|at the bottom of) this page\b|"
     r"\bwe(?:'ll| will| are going to)? (?:leave|end|wrap up|pause|close) (?:our|it|things|the (?:coverage|blog))\b|"
     r"\bstay (?:with us|tuned)\b|\bfollow (?:us|our live)\b|^you must be\b", re.I)
-_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]|``.*?''|(?:^|(?<=\s))['‘][^'‘’]*['’](?=[\s,.;:!?]|$)")
+_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]|``[^`]*?''|(?:^|(?<=\s))['‘][^'‘’]*['’](?=[\s,.;:!?]|$)")
 # A claim told as it first stood ("Officials initially put the toll at 63"), or a notice that one was
 # wrong: a bullet of it alone states what the report goes on to correct. The cue must be the
 # sentence's own claim, not a clause inside it ("Police, who initially said 14, confirmed nine"),
@@ -170,9 +169,10 @@ implications signal signals signify complex complexities ongoing evolving shifti
 
 def worth(sentence: str) -> bool:
     """Could this sentence be a bullet? Not a fragment (too short, no lower-case words, a short
-    "It was ..." that leans on the sentence before), a tweet, link, byline or caption, a question (it asks; a development tells), the page talking to
-    its reader, a claim told as it first stood without its correction, nor commentary that names
-    no fact. (First-person sentences stay: opinion pieces are summarised in their own voice.)"""
+    "It was ..." that leans on the sentence before), a tweet, link, byline or caption, a question
+    (it asks; a development tells), the page talking to its reader, a claim told as it first stood
+    without its correction, nor commentary that names no fact. (First-person sentences stay:
+    opinion pieces are summarised in their own voice.)"""
     if _LINK.search(sentence):
         sentence = _LINK.sub("", sentence)
         if len(sentence.split()) < 8:
@@ -182,10 +182,10 @@ def worth(sentence: str) -> bool:
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
             or _CAPTION.search(sentence) or (len(words) < 12 and _FOLLOW_UP.match(sentence))):
         return False
-    if (_OPENS_LIST.search(sentence) or _QUESTION.search(sentence) or _FILLER.match(sentence) or _SPEAKERLESS.fullmatch(sentence.strip())
-            or _ASKED.match(sentence) or _META.search(_QUOTED.sub("", sentence))
+    if (_OPENS_LIST.search(sentence) or _QUESTION.search(sentence) or _FILLER.match(sentence)
+            or _SPEAKERLESS.fullmatch(sentence.strip()) or _META.search(_QUOTED.sub("", sentence))
             or (_SUPERSEDED.search(sentence) and not _CORRECTED.search(sentence))):
-        return False  # a list's opener, a question, nothing yet, a quotation no one says, the page talking, a claim since corrected
+        return False  # a list's opener, a question, nothing yet, a quote no one says, the page talking, a stale claim
     lower = [w.strip(".,;:'\"“”’").lower() for w in words]
     commentary = sum(w in _COMMENTARY for w in lower)
     return commentary < 2 or (commentary < 4 and bool(re.search(r"\d", sentence)))
