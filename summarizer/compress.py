@@ -48,12 +48,19 @@ _DATED_WIRE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-
                          r"\(\s*(?:" + _WIRES + r")\s*\)\s*:?\s*")
 # "NEW YORK --", "NAIROBI, Kenya —", "WASHINGTON, June 12 —", "SPRINGFIELD, Ill., Oct. 12, 2024 /PRNewswire/ --":
 # a place in capitals, maybe its region, a date and a wire's name, then a dash.
-_CAPS_DATELINE = re.compile(  # before " - " the place is five letters or more, or has its region: not "NATO - "
-    r"^(?=[A-Z][A-Z .'’-]{4,}(?:\s*\([^)]{1,30}\))?\s-\s|[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}\s*,|.*?(?:--|—|–))"
-    r"[A-Z][A-Z.'’-]{2,}(?: [A-Z][A-Z.'’-]+){0,3}(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
-    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?\s*(?:/[^/]{2,30}/|\([A-Z][\w .&-]{1,30}\))?(?:\s*(?:--|—|–)\s*|\s+-\s+(?=[A-Z\"“])(?!.*\s-\s))")  # "EADS - Airbus' owner - admitted": an aside
+_CAPS_DATELINE = re.compile(
+    # before " - " the place has five letters or more, or its region ("NATO - The alliance" is a subject)
+    r"^(?=[A-Z][A-Z .'’-]{4,}(?:\s*\([^)]{1,30}\))?\s-\s"
+    r"|[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}\s*,|.*?(?:--|—|–))"
+    r"[A-Z][A-Z.'’-]{2,}(?: [A-Z][A-Z.'’-]+){0,3}"  # the place
+    r"(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"  # its region
+    r"(?:\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}(?:\s*,\s*\d{4})?)?"  # a date
+    r"\s*(?:/[^/]{2,30}/|\([A-Z][\w .&-]{1,30}\))?"  # a wire's name
+    # the dash; a spaced hyphen with another after it opens an aside ("EADS - Airbus' owner - admitted")
+    r"(?:\s*(?:--|—|–)\s*|\s+-\s+(?=[A-Z\"“])(?!.*\s-\s))")
 # a live blog's clock time opening an entry: "14:05 GMT - ", "9.30am: "
-_CLOCK = re.compile(r"^(?:[01]?\d|2[0-3])[:.][0-5]\d\s*(?:[aApP]\.?[mM]\.?)?\s*(?:[A-Z]{2,4}\b)?\s*(?:--|—|–|-|:)\s+(?=\S)")
+_CLOCK = re.compile(r"^(?:[01]?\d|2[0-3])[:.][0-5]\d\s*(?:[aApP]\.?[mM]\.?)?\s*(?:[A-Z]{2,4}\b)?"
+                    r"\s*(?:--|—|–|-|:)\s+(?=\S)")
 _BYLINE = re.compile(
     r"^(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?(?:(?:PUBLISHED|UPDATED|Last updated)\s*:?[^|]*?\d{4}\s*\.?\s*\|?\s*\.?\s*)+",
     re.I)

@@ -135,7 +135,8 @@ _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b",
 # Words to the reader about the page itself: greetings, thanks, sign-offs, the coverage, the rules of a site
 # (read outside quotations: 'the words "Stay tuned"' on a screen is news).
 _META = re.compile(
-    r"^the following is\b|(?:^|,\s*)thank(?:s| you) (?:for|to (?:all|everyone))\b|\bwelcome (?:back )?to (?:our|this)\b|"
+    r"^the following is\b|(?:^|,\s*)thank(?:s| you) (?:for|to (?:all|everyone))\b|"
+    r"\bwelcome (?:back )?to (?:our|this)\b|"
     r"\bour (?:live )?(?:coverage|live ?blog|blog)\b|\bthis live (?:coverage|blog)\b|\bthis blog\b|"
     r"\b(?:on|of|at the bottom of) this page\b|"
     r"\bwe(?:'ll| will| are going to)? (?:leave|end|wrap up|pause|close) (?:our|it|things|the (?:coverage|blog))\b|"
@@ -152,8 +153,8 @@ _SUPERSEDED = re.compile(
     r"\b(?:initially|originally|at first)\s+(?:said|reported|put|estimated|claimed|"
     r"believed|thought|stated|told|described|identified|listed|gave|given)\b|"
     r"^(?:earlier,? we reported|an earlier version of this)", re.I)
-_CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|revising|corrected|however|lowered|raised|updated|not|never)\b"
-                        r"|n't\b", re.I)
+_CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|revising|corrected|however|lowered|raised|updated"
+                        r"|not|never)\b|n't\b", re.I)
 _OPENS_LIST = re.compile(r":\s*(?:\.\s*)?$")  # "Here are five things to know:" (CNN writes "... : .")
 # A short sentence that opens on "It", "That" or "They" leans on the one before ("It was 4.8 percent in
 # April."): alone it says nothing a reader can place.

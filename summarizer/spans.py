@@ -87,13 +87,14 @@ ROLE_NOUNS = _W("spokesman spokeswoman spokesperson director professor officer a
 SCOPE_NOUNS = _W("special interview statement letter speech documentary book column op-ed filing lawsuit complaint "
                  "ruling analysis memo essay studies piece article post editorial tweet video podcast episode")
 SUBORDINATORS = _W("although though while if when because as since after before unless until whereas once")
-IRREGULAR_PARTICIPLES = _W("made built held known shown seen born set put found given taken brought sent kept left paid "
-                           "sold won lost hit cut run written")
+IRREGULAR_PARTICIPLES = _W("made built held known shown seen born set put found given taken brought sent kept left "
+                           "paid sold won lost hit cut run written")
 AUXILIARIES = _W("have has had been was were is are be being will would")
+# built once: the rules below test every token against them
 _SUPERLATIVE = re.compile(r"\b(?:most|least|first|only|record|ever|best|worst|\w{3,}est)\b")
-_NOT_SUPERLATIVE = _W("interest interests protest protests forest request requests arrest arrests suggest honest contest "
-                      "west guest chest quest harvest invest digest modest manifest earnest test tests rest priest "
-                      "inquest conquest unrest behest midwest southwest northwest latest")
+_NOT_SUPERLATIVE = _W("interest interests protest protests forest request requests arrest arrests suggest honest "
+                      "contest west guest chest quest harvest invest digest modest manifest earnest test tests rest "
+                      "priest inquest conquest unrest behest midwest southwest northwest latest")
 INNER_START = _W("who which whose where when while although though however including like unlike despite aged "
                   "according now also")
 DETERMINERS = _W("a an the his her their its our")
@@ -172,7 +173,7 @@ def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool
     if first[:1].isupper() and low[r] not in PRONOUNS:
         nxt = next((k for k in range(r + 1, min(len(toks), r + 5)) if low[k] == ","), None)
         if nxt is not None and all(toks[k].text[:1].isupper() for k in range(r, nxt)):
-            return False  # "in Kansas City, Missouri, Bush ...", "a nod to one of his influences, Graham Norton, Corden"
+            return False  # "in Kansas City, Missouri, Bush ...", "one of his influences, Graham Norton, Corden"
     return not (low[r] in PRONOUNS and set(low[1:comma]) & DETERMINERS)
 
 
@@ -219,6 +220,14 @@ def _quoted(toks: list[Token]) -> list[bool]:
 
 _PLAIN = _W("the a an of to in on at for by and or with from that this his her their its who he she they it was "
             "were is are has have had be been said says told mr mrs ms dr")
+# Sets the rules test tokens against, built once rather than per token.
+_NOT_SPEAKER = _PLAIN | SAY | WEEKDAYS | MONTHS | TIME_NOUNS  # words that name no speaker
+_SCOPE = SCOPE_NOUNS | MEDIA
+_DAY_NOUNS = TIME_NOUNS | WEEKDAYS
+_PHRASE_START = PREPOSITIONS | {"of"}
+_AFTER_PARTICIPLE = PREPOSITIONS | _W("as by of to")
+_ADVERB_HEADS = PREPOSITIONS | _W("as so how than until by of very more most less least")  # "as [recently] as"
+_BEFORE_TITLE = DETERMINERS | ROLE_NOUNS  # "[then] a candidate", "[now] chairman"
 
 
 def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
@@ -227,7 +236,7 @@ def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[st
     matter said"), one whose claim hedges or predicts ("could", "would"), and one whose speaker is
     a party to the claim ("..., the group said" of what the group did: its own account, not a fact)."""
     words = {toks[k].text.lower() for k in attribution}
-    speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _PLAIN | SAY | WEEKDAYS | MONTHS | TIME_NOUNS}
+    speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _NOT_SPEAKER}
     return bool("according" in words or words & MEDIA or set(claim) & MODALS or "anonymity" in claim
                 or speaker & set(claim) or any(toks[k].text == "The" for k in attribution[1:]))
 
@@ -242,14 +251,15 @@ def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
     smoothest debut [in recent memory]")."""
     words = low[a:b]
     first = next((w for w in words if w[:1].isalnum()), "")
-    if set(words) & BOUNDING or (kind == "lead" and (set(words) & (SCOPE_NOUNS | MEDIA)
+    if set(words) & BOUNDING or (kind == "lead" and (set(words) & _SCOPE
                                                     or (first == "at" and len(words) > 1 and words[1][:1].isdigit()))):
         return True
     if kind != "lead" and first in BOUNDING_START:
         return True
     if first in ("although", "though", "but", "while", "whereas") and set(words) & _NEGATIONS:
         return True
-    return kind == "pp_tail" and any(_SUPERLATIVE.fullmatch(w) and w not in _NOT_SUPERLATIVE for w in low[max(0, a - 8):a])
+    return kind == "pp_tail" and any(_SUPERLATIVE.fullmatch(w) and w not in _NOT_SUPERLATIVE
+                                     for w in low[max(0, a - 8):a])
 
 
 def names_a_source(toks: list[Token], span: Span) -> bool:
@@ -291,7 +301,7 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     # phrases between two commas that read as an aside: a relative clause, an appositive, an age,
     # a participle phrase, a short attribution (", police said ,")
     opens_with_lead = bool(commas) and (low[0] in LEAD_START or _is_ly(low[0]) or low[0].endswith("ing"))
-    if low[0] in ("this", "last", "next") and (n < 3 or low[1] not in TIME_NOUNS | WEEKDAYS or low[2] == "'s"):
+    if low[0] in ("this", "last", "next") and (n < 3 or low[1] not in _DAY_NOUNS or low[2] == "'s"):
         opens_with_lead = False  # "This year's No. 5 airport, Tokyo International, climbed": a subject
     def looks_aside(a: int, b: int, beside: bool = False) -> bool:
         """The words between two commas read as an aside; `beside`: as one next to another, where a
@@ -300,10 +310,10 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         return bool(seg) and (seg[0] in INNER_START or seg[0].endswith("ing") or toks[a + 1].text[:1].isdigit()
                               or (seg[0] in DETERMINERS and not set(seg) & VERBISH)
                               or (seg[-1] in SAY and len(seg) <= 5)
-                              or (beside and (seg[0] in PREPOSITIONS | {"of"} or toks[a + 1].text[:1].isupper())
+                              or (beside and (seg[0] in _PHRASE_START or toks[a + 1].text[:1].isupper())
                                   and not set(seg) & VERBISH)
                               or (beside and seg[0].endswith("ed") and len(seg) > 1
-                                  and seg[1] in PREPOSITIONS | _W("as by of to")))
+                                  and seg[1] in _AFTER_PARTICIPLE))
 
     def aside_after(b: int) -> bool:  # "Smith, 54, from Leeds, was jailed": another aside follows
         c = next((c for c in commas if c > b), None)
@@ -379,9 +389,9 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         nxt = toks[i + 1].text if i + 1 < n else ""
         if ((w in ADVERBS and toks[i].text.islower()) or _is_ly(toks[i].text)) and \
                 low[i - 1] not in ("a", "an", "the", "not", "'s") and \
-                low[i - 1] not in PREPOSITIONS | _W("as so how than until by of very more most less least") and \
+                low[i - 1] not in _ADVERB_HEADS and \
                 not (low[i - 1] == "," and nxt == ",") and \
-                not (w in ("then", "now") and (nxt[:1].isupper() or nxt.lower() in DETERMINERS | ROLE_NOUNS)):
+                not (w in ("then", "now") and (nxt[:1].isupper() or nxt.lower() in _BEFORE_TITLE)):
             add(i, i + 1, "adverb")  # not "since [then]", "as [recently] as", "[then] President Saleh"
     seen, out = set(), []
     for s in spans:
