@@ -220,6 +220,31 @@ def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
     assert [p.index for p in plan_picks(long, long, [""] * 4, scores, 3, max_words=44)] == [0]
 
 
+def test_a_summary_over_its_ceiling_loses_its_weakest_bullet_then_is_cut_harder():
+    long = [" ".join(f"w{k}x{j}" for j in range(n)) + "." for k, n in enumerate([25, 25, 25, 18, 35, 35])]
+    scores = np.array([0.9, 0.7, 0.8, 0.6, 0.5, 0.4])
+
+    def trims(xs, harder=0.0):  # a harder cut takes five (FIT) or eight (HARDEST) words off the end
+        return [" ".join(x.split()[:-int(harder * 25)]) if harder else x for x in xs]
+
+    def plan(idx, **kw):
+        sents = [long[i] for i in idx]
+        return plan_picks(sents, sents, [""] * len(idx), scores[idx], 3, 80, **kw)
+
+    assert [p.index for p in plan([0, 1, 2])] == [0, 1, 2]  # 75 words, no ceiling
+    assert [p.index for p in plan([0, 1, 2], ceiling=60)] == [0, 2]  # the weakest goes: 50 words
+    # 25 + 25 + 18 = 68: dropping the 18 would leave 50, so it goes and both others stay whole
+    assert [len(p.text.split()) for p in plan([0, 2, 3], shorten=trims, ceiling=60)] == [25, 25]
+    # two long bullets (70 words) cannot lose one (35 < 2/3 of 60): they are cut harder instead
+    picks = plan([4, 5], shorten=trims, ceiling=60)
+    assert [len(p.text.split()) for p in picks] == [30, 30]
+    assert [len(p.text.split()) for p in plan([4, 5], ceiling=60)] == [35, 35]  # nothing to cut: stays over
+    # in a report, a section's only development stays: the three are cut harder instead
+    parts = ["lede", "Talks", "Aid"]
+    sections = plan_picks(long[:3], long[:3], parts, scores[:3], 3, 80, shorten=trims, ceiling=60)
+    assert [(p.section, len(p.text.split())) for p in sections] == [("lede", 20), ("Talks", 20), ("Aid", 20)]
+
+
 def test_plan_always_gives_one_bullet_when_there_is_text():
     frag = ["Pictured: the scene.", "Click here."]
     assert [p.text for p in plan_picks(frag, frag, ["", ""], np.array([0.1, 0.2]), 3)] == ["Click here."]

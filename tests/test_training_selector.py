@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from summarizer.extractive import ExtractiveModel
 
@@ -44,13 +45,14 @@ def test_trainers_learn_and_write_a_loadable_model(tmp_path):
     out = tmp_path / "model"
     assert train_compressor(["--train", str(data), "--output-dir", str(out), "--holdout", "10", "--no-encoder"]) == 0
     assert train_selector(["--train", str(data), "--output-dir", str(out), "--holdout", "10",
-                           "--words-grid", "0,20", "--thresholds", "0.3,0.6"]) == 0
+                           "--words-grid", "0,20", "--thresholds", "0.3,0.6", "--ceiling", "40"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     planner = metrics["planner"]
     assert planner["holdout"]["mean"][1] > planner["holdout_lead3"][1]  # it beats Lead-3 on the held-out rows
     assert metrics["compressor"]["train_pairs"] >= 40
     model = ExtractiveModel.load(out)
     assert model.compressor is not None
+    assert model.config.ceiling == 40 and model.word_ceiling(6) == 80  # scales with the bullets asked
     test = _synthetic_rows(70)[-1]
     assert model.key_points(test["article"], 1) == [test["highlights"]]  # picked, and "on Tuesday" deleted
 
@@ -66,6 +68,9 @@ def test_trainers_reject_bad_arguments(tmp_path, capsys):
     data.write_text("\n".join(json.dumps(r) for r in _synthetic_rows(5)) + "\n")
     assert train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--holdout", "5"]) == 2
     assert "leaves no training rows" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--ceiling", "-1"])
+    assert "--ceiling must be 0 or more" in capsys.readouterr().err
 
 
 def test_the_best_policy_inside_the_length_wanted_is_chosen():

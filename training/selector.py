@@ -170,14 +170,14 @@ class CachedShortener:
 
 
 def run_policy(model: ExtractiveModel, prepared: list[Prepared], bullets: int, max_words: int,
-               shorten=None, threshold: float | None = None) -> tuple[np.ndarray, list[list[str]]]:
+               shorten=None, threshold: float | None = None, ceiling: int = 0) -> tuple[np.ndarray, list[list[str]]]:
     """ROUGE rows and bullets of every document under one policy (word budget, deletion threshold)."""
     c = model.config
     rows, outs = [], []
     for p in prepared:
         fn = (lambda xs, harder=0.0: shorten(list(xs), threshold, harder)) if shorten and threshold is not None else None
         picks = plan_picks(p.doc.sentences, p.cleaned, [""] * len(p.cleaned), model.scores(p.x), bullets,
-                           max_words, c.redundancy, c.max_sentence_words, fn, c.order)
+                           max_words, c.redundancy, c.max_sentence_words, fn, c.order, ceiling)
         outs.append([q.text for q in picks])
         rows.append(rouge_row(outs[-1], p.doc.reference))
     return np.array(rows), outs
@@ -207,6 +207,7 @@ class SelectorArgs:
     bullets: int = 3
     words_grid: tuple[int, ...] = (55, 60, 65)
     max_mean_words: float = 60.0  # a policy whose summaries average more words on any held-out set is not chosen
+    ceiling: int = 60  # the most words a summary may have (the issue's 40-60); 0: none
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
     redundancy: float = 0.7
     validate: list[str] = field(default_factory=list)  # extra held-out files ("path" or "path:N")
@@ -223,6 +224,9 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
     p.add_argument("--words-grid", default="55,60,65", help="word budgets to try on the held-out rows (0: none)")
     p.add_argument("--max-mean-words", type=float, default=60.0,
                    help="choose only budgets whose held-out summaries average at most this many words (default 60)")
+    p.add_argument("--ceiling", type=int, default=60,
+                   help="the most words a summary may have: longer ones are cut harder, then lose their weakest bullet "
+                        "(default 60; 0: none)")
     p.add_argument("--thresholds", default="", help="deletion thresholds to try (default: the compressor's own)")
     p.add_argument("--redundancy", type=float, default=0.7,
                    help="skip a sentence sharing this share of content words with a picked one")
@@ -237,10 +241,12 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
         p.error("--words-grid and --thresholds are comma-separated numbers")
     if a.holdout < 0 or a.bullets < 1:
         p.error("--holdout must be 0 or more and --bullets 1 or more")
+    if a.ceiling < 0:
+        p.error("--ceiling must be 0 or more")
     if a.hidden < 0 or a.ensemble < 1:
         p.error("--hidden must be 0 or more and --ensemble 1 or more")
     return SelectorArgs(a.train, a.output_dir, a.holdout, a.c, a.hidden, a.ensemble, a.bullets, grid or (0,),
-                        a.max_mean_words, thresholds, a.redundancy, a.validate, a.name)
+                        a.max_mean_words, a.ceiling, thresholds, a.redundancy, a.validate, a.name)
 
 
 def fmt(row) -> str:
@@ -256,7 +262,7 @@ def train(args: SelectorArgs) -> dict:
     log.info("%d training documents, %d held out", len(train_docs), len(held))
     mean, scale, layers = fit(prepare(train_docs), args.c, args.hidden, args.ensemble)
     config = ExtractiveConfig(features=list(FEATURES), mean=mean, scale=scale, layers=layers, bullets=args.bullets,
-                              redundancy=args.redundancy, name=args.name)
+                              ceiling=args.ceiling, redundancy=args.redundancy, name=args.name)
     out = Path(args.output_dir)
     config.save(out)  # so the compressor, if any, loads beside it
     model = ExtractiveModel.load(out)
@@ -279,7 +285,7 @@ def train(args: SelectorArgs) -> dict:
         metrics[f"{name}_lead3"] = [round(float(v), 2) for v in base.mean(0)]
         metrics[f"{name}_docs"] = len(prep)
         for w, t in policies:
-            r, outs = run_policy(model, prep, args.bullets, w, shorten, t)
+            r, outs = run_policy(model, prep, args.bullets, w, shorten, t, args.ceiling)
             rows[(name, w, t)] = r
             words = float(np.mean([sum(n_words(b) for b in o) for o in outs]))
             longest[(w, t)] = max(longest[(w, t)], words)
