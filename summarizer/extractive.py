@@ -457,8 +457,11 @@ class ExtractiveModel:
         scores = self.scores(sentence_features(title, sentences, cleaned))
         c = self.config
         n = n_bullets or c.bullets
-        return plan_picks(sentences, cleaned, parts, scores, n, self.word_budget(n), c.redundancy, c.max_sentence_words,
-                          self.shorten, c.order, self.word_ceiling(n))
+        budget, ceiling = self.word_budget(n), self.word_ceiling(n)
+        if rep.is_structured and ceiling:  # a section's only bullet is never dropped to fit: plan to the ceiling
+            budget = min(budget, ceiling) if budget else ceiling
+        return plan_picks(sentences, cleaned, parts, scores, n, budget, c.redundancy, c.max_sentence_words,
+                          self.shorten, c.order, ceiling)
 
     def key_points(self, report: Report | str, n_bullets: int | None = None) -> list[str]:
         """Up to `n_bullets` bullets (None: the model's own number and word budget)."""

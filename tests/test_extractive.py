@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from summarizer.extractive import (CONFIG_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, key_numbers, overlap, plan_picks,
-                                   report_parts, sentence_features, split_document, worth)
+from summarizer.extractive import (CONFIG_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, key_numbers, n_words, overlap,
+                                   plan_picks, report_parts, sentence_features, split_document, worth)
 from summarizer.models import ModelLoadError
 from summarizer.reports import parse_report
 
@@ -296,6 +296,15 @@ def test_empty_and_tiny_inputs():
 
 
 @pytest.mark.skipif(not (SHIPPED / CONFIG_NAME).exists(), reason="summarizer/default_model is not trained yet")
+def test_a_report_is_planned_to_its_ceiling_since_no_section_gives_up_its_bullet(example_reports):
+    text = example_reports["harbor_bridge.txt"]
+    loose = _linear_model({"pos_inv": 1.0}, max_words=200).plan(text)
+    assert sum(n_words(p.text) for p in loose) > 50  # 59 words from three sections
+    capped = _linear_model({"pos_inv": 1.0}, max_words=200, ceiling=40).plan(text)
+    assert sum(n_words(p.text) for p in capped) <= 40 * 1.15  # a shorter sentence of The Vote fits
+    assert [p.section for p in capped] == ["lede", "The Vote"]
+
+
 def test_shipped_model_bullets_come_from_the_report(example_reports):
     model = ExtractiveModel.load(SHIPPED)
     for name, text in example_reports.items():
@@ -315,6 +324,7 @@ def test_shipped_model_bullets_come_from_the_report(example_reports):
 def test_shipped_model_plans_the_seed_report_across_its_sections():
     picks = ExtractiveModel.load(SHIPPED).plan(SEED.read_text(encoding="utf-8"), 3)
     assert len({p.section for p in picks}) == 3
+    assert sum(n_words(p.text) for p in picks) <= 60  # within the ceiling, all three kept
     assert not any("significance" in p.text.lower() for p in picks)
 
 
