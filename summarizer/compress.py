@@ -196,18 +196,29 @@ class DeletionModel:
         z = ((x - self.mean) / self.scale) @ self.weight + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
+    def analyse(self, sentences: Sequence[str], memo: dict | None = None) -> list[tuple]:
+        """(tokens, spans, P(delete)) of each sentence; `memo` keeps them for the caller's next ask
+        (the planner asks again for a harder cut of a sentence over the budget, and MiniLM is most
+        of a summary's time)."""
+        memo = {} if memo is None else memo
+        todo = [s for s in dict.fromkeys(sentences) if s not in memo]
+        if todo:
+            toks = [tokenize(s) for s in todo]
+            spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
+            for s, t, sp, x in zip(todo, toks, spans, self.features(toks, spans)):  # features see every span
+                memo[s] = (t, sp, self.probabilities(x))
+        return [memo[s] for s in sentences]
+
     def compress_many(self, sentences: Sequence[str], threshold: float | None = None,
-                      keep_sources: bool = False) -> list[Compressed]:
+                      keep_sources: bool = False, memo: dict | None = None) -> list[Compressed]:
         """`keep_sources`: no span that names who said it goes (for cuts below the trained
         threshold, where a claim would too easily lose its source and read as fact)."""
-        toks = [tokenize(s) for s in sentences]
-        spans = [[s for s in candidate_spans(t) if s.kind in self.config.kinds] for t in toks]
-        feats = self.features(toks, spans)  # the words' features see every span, as in training
-        if keep_sources:
-            spans = [keeping_sources(t, sp) for t, sp in zip(toks, spans)]
-        return [decide(s, t, sp, self.probabilities(x), self.config.threshold if threshold is None else threshold,
-                       self.config.min_words, self.config.min_ratio)
-                for s, t, sp, x in zip(sentences, toks, spans, feats)]
+        threshold = self.config.threshold if threshold is None else threshold
+        out = []
+        for s, (toks, spans, p) in zip(sentences, self.analyse(sentences, memo)):
+            spans = keeping_sources(toks, spans) if keep_sources else spans
+            out.append(decide(s, toks, spans, p, threshold, self.config.min_words, self.config.min_ratio))
+        return out
 
     def compress(self, sentence: str) -> str:
         return self.compress_many([sentence])[0].text

@@ -428,14 +428,15 @@ class ExtractiveModel:
                 h = np.maximum(h, 0.0)
         return h[:, 0]
 
-    def shorten(self, sentences: Sequence[str], harder: float = 0.0) -> list[str]:
+    def shorten(self, sentences: Sequence[str], harder: float = 0.0, memo: dict | None = None) -> list[str]:
         """The sentences said in fewer words (unchanged without a compressor); `harder` lowers
-        the deletion threshold, for a sentence that does not fit the word budget otherwise."""
+        the deletion threshold, for a sentence that does not fit the word budget otherwise;
+        `memo` keeps each sentence's deletion probabilities for the next ask."""
         if not self.compressor or not sentences:
             return list(sentences)
         base = self.config.compress_threshold
         threshold = (self.compressor.config.threshold if base is None else base) - harder
-        return [c.text for c in self.compressor.compress_many(sentences, threshold, keep_sources=harder > 0)]
+        return [c.text for c in self.compressor.compress_many(sentences, threshold, harder > 0, memo)]
 
     def word_budget(self, n_bullets: int) -> float:
         """Words for `n_bullets` bullets (0: no budget): the trained budget scaled to the count."""
@@ -460,8 +461,12 @@ class ExtractiveModel:
         budget, ceiling = self.word_budget(n), self.word_ceiling(n)
         if rep.is_structured and ceiling:  # a section's only bullet is never dropped to fit: plan to the ceiling
             budget = min(budget, ceiling) if budget else ceiling
+        memo: dict = {}  # a sentence cut again, harder, is not encoded again
+
+        def shorten(xs: Sequence[str], harder: float = 0.0) -> list[str]:
+            return self.shorten(xs, harder, memo)
         return plan_picks(sentences, cleaned, parts, scores, n, budget, c.redundancy, c.max_sentence_words,
-                          self.shorten, c.order, ceiling)
+                          shorten, c.order, ceiling)
 
     def key_points(self, report: Report | str, n_bullets: int | None = None) -> list[str]:
         """Up to `n_bullets` bullets (None: the model's own number and word budget)."""

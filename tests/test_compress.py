@@ -145,19 +145,23 @@ def test_a_harder_cut_keeps_who_said_it():
     assert "the health ministry said" in kept and "citing" not in kept
 
 
-def test_the_trainers_shortener_cuts_as_inference_does():
-    """training.selector's cached shortener and DeletionModel.compress_many: same cuts, harder ones too."""
-    from training.selector import CachedShortener
-
+def test_a_memo_analyses_each_sentence_once_and_cuts_the_same():
+    """The planner asks again for a harder cut of a sentence over the budget; with a memo the
+    sentence is not encoded again, and every cut is the one made without it."""
     model = _hand_model({"in_inner": 3.0, "in_tail": 2.0, "in_time": 2.0, "n_spans": 1.0, "say_word": -1.0,
                          "bias": -1.5})
     sentences = ["The vaccine is safe for young children, the health ministry said, citing a large study.",
                  "The council, which met on Tuesday, approved the plan, police said, after a long debate.",
                  "Officials warned against softening the line on Iran, say, two more times this year."]
-    cached = CachedShortener(model)
+    seen = []
+    features = model.features
+    model.features = lambda toks, spans: seen.extend(toks) or features(toks, spans)
+    memo: dict = {}
     for harder in (0.0, 0.3):
-        assert cached(sentences, 0.6, harder) == [
-            c.text for c in model.compress_many(sentences, 0.6 - harder, keep_sources=harder > 0)]
+        fresh = [c.text for c in model.compress_many(sentences, 0.6 - harder, keep_sources=harder > 0)]
+        assert [c.text for c in model.compress_many(sentences, 0.6 - harder, harder > 0, memo)] == fresh
+    assert len(seen) == 2 * 3 + 3  # twice without the memo, once with it
+    assert fresh != [c.text for c in model.compress_many(sentences, 0.6)]  # the harder cut differs
 
 
 @pytest.mark.slow

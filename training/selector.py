@@ -30,8 +30,7 @@ import numpy as np
 from eval.baselines import lead
 from eval.rouge import score_pair, tokens
 from eval.stats import bootstrap_ci, paired_bootstrap
-from summarizer.compress import DeletionModel, decide, keeping_sources
-from summarizer.spans import candidate_spans, tokenize
+from summarizer.compress import DeletionModel
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
                                    plan_picks, sentence_features, worth)
 
@@ -147,26 +146,14 @@ def fit(prepared: list[Prepared], c: float = 1.0, hidden: int = 0,
 
 class CachedShortener:
     """The compressor with each sentence's deletion probabilities computed once, so a grid of
-    thresholds costs one MiniLM pass."""
+    thresholds costs one MiniLM pass; it cuts as inference does (`DeletionModel.compress_many`)."""
 
     def __init__(self, compressor: DeletionModel):
         self.model = compressor
         self.cache: dict[str, tuple] = {}
 
     def __call__(self, sentences: list[str], threshold: float, harder: float = 0.0) -> list[str]:
-        todo = [s for s in dict.fromkeys(sentences) if s not in self.cache]
-        if todo:
-            toks = [tokenize(s) for s in todo]
-            spans = [[sp for sp in candidate_spans(t) if sp.kind in self.model.config.kinds] for t in toks]
-            for s, t, sp, x in zip(todo, toks, spans, self.model.features(toks, spans)):
-                self.cache[s] = (t, sp, self.model.probabilities(x))
-        c = self.model.config
-        out = []
-        for s in sentences:  # as DeletionModel.compress_many: a harder cut keeps who said it
-            t, sp, p = self.cache[s]
-            sp = keeping_sources(t, sp) if harder > 0 else sp
-            out.append(decide(s, t, sp, p, threshold - harder, c.min_words, c.min_ratio).text)
-        return out
+        return [c.text for c in self.model.compress_many(sentences, threshold - harder, harder > 0, self.cache)]
 
 
 def run_policy(model: ExtractiveModel, prepared: list[Prepared], bullets: int, max_words: int,
