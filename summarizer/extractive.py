@@ -156,7 +156,9 @@ _SUPERSEDED = re.compile(
     r"^(?:earlier,? we reported|an earlier version of this)", re.I)
 _CORRECTED = re.compile(r"\b(?:but|later|now|since|revised|revising|corrected|however|lowered|raised|updated"
                         r"|not|never)\b|n't\b", re.I)
-_OPENS_LIST = re.compile(r":\s*(?:\.\s*)?$")  # "Here are five things to know:" (CNN writes "... : .")
+# A pointer to what follows, not a development: a list's opener ("Here are five things to know:"; CNN
+# writes "... : ."), or "Here's how the swap works." with nothing told after a colon.
+_OPENS_LIST = re.compile(r":\s*(?:\.\s*)?$|^(?:So,?\s+)?(?:Here|Below)(?:'s|’s|\s+is|\s+are)\b(?![^:]*:\s*\w)", re.I)
 # A short sentence that opens on "It", "That" or "They" leans on the one before ("It was 4.8 percent in
 # April."): alone it says nothing a reader can place.
 _FOLLOW_UP = re.compile(r"^(?:It|That|They)\b(?!\s+(?:is|was|has been|will be)\s+\w+\s+(?:to|that|for)\b)")

@@ -101,6 +101,10 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("Reporting by the newspaper led to the minister's resignation last week.", True),
     ("The plan includes the following five measures for hospitals:", False),  # it introduces a list
     ("Here are five things to know to put the phenomenon in context: .", False),
+    ("Here's how the kidney swap works, according to the medical center.", False),  # points at what follows
+    ("Here is a look at the diplomats who have been killed in the line of duty.", False),
+    ("Here's a stunning statistic: 25% of children ages 5-17 suffer from vision problems.", True),  # it tells
+    ("The council said here is where the new bridge will stand by 2027.", True),
     ("It was 4.8 percent in April, the agency said.", False),  # leans on the sentence before
     ("They were taken to a hospital in the city.", False),
     ("It was the worst rail accident in Spain since 1944, killing 80 passengers near Santiago.", True),
