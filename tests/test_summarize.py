@@ -141,6 +141,5 @@ def test_fewer_bullets_than_asked_come_with_a_note():
     r = summ.summarize(text, bullets=5)
     assert len(r.bullets) == 2
     budget = summ.backend.model.word_ceiling(5) or summ.backend.model.word_budget(5)
-    assert r.notes == ["2 of 5 bullets: the text has no other sentence that says something new and fits the "
-                       f"{budget:.0f}-word budget"]
+    assert r.notes == [f"2 of 5 bullets: no other sentence says something new within the {budget:.0f}-word limit"]
     assert not summ.summarize(text, bullets=2).notes

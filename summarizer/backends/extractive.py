@@ -39,8 +39,8 @@ class ExtractiveBackend(Backend):
             if 0 < len(bullets) < settings.bullets:  # say why, rather than leave the user guessing
                 n = settings.bullets  # the words a summary may have: its ceiling, else its budget
                 budget = self.model.word_ceiling(n) or self.model.word_budget(n)
-                notes.append(f"{len(bullets)} of {settings.bullets} bullets: the text has no other sentence that "
-                             "says something new" + (f" and fits the {budget:.0f}-word budget" if budget else ""))
+                notes.append(f"{len(bullets)} of {settings.bullets} bullets: no other sentence says something new"
+                             + (f" within the {budget:.0f}-word limit" if budget else ""))
             drafts.append(Draft(bullets=bullets, chunks=1, input_tokens=len(rep.text.split()),
                                 output_tokens=sum(len(b.split()) for b in bullets), notes=notes))
             if progress:
