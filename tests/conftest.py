@@ -7,6 +7,7 @@ chat templates, batching, chunking), but generate in milliseconds.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -15,6 +16,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest
 from hypothesis import settings
+
+# A suite started in the background (`make test &`, a CI runner's job) inherits an ignored SIGINT,
+# and so would every process the Ctrl-C tests start: they would never be interrupted. Give the
+# suite the terminal's default, which the processes it starts then take up.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Property tests draw the same examples on every run, so CI never fails on a draw the last run did
 # not make; HYPOTHESIS_PROFILE=explore draws fresh ones (the slow set's 10,000-example runs too).
