@@ -192,7 +192,7 @@ class SelectorArgs:
     hidden: int = 32  # 0: logistic regression
     ensemble: int = 5
     bullets: int = 3
-    words_grid: tuple[int, ...] = (55, 60, 65)
+    words_grid: tuple[int, ...] = (60, 65, 70)
     max_mean_words: float = 60.0  # a policy whose summaries average more words on any held-out set is not chosen
     ceiling: int = 60  # the most words a summary may have (the 40-60); 0: none
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
@@ -208,7 +208,7 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
     p.add_argument("--hidden", type=int, default=32, help="hidden units of each scorer net (0: logistic regression)")
     p.add_argument("--ensemble", type=int, default=5, help="scorer nets averaged (default 5)")
     p.add_argument("--bullets", type=int, default=3, help="bullets when the caller asks for no number")
-    p.add_argument("--words-grid", default="55,60,65", help="word budgets to try on the held-out rows (0: none)")
+    p.add_argument("--words-grid", default="60,65,70", help="word budgets to plan to, tried on the held-out rows (0: none)")
     p.add_argument("--max-mean-words", type=float, default=60.0,
                    help="choose only budgets whose held-out summaries average at most this many words (default 60)")
     p.add_argument("--ceiling", type=int, default=60,
