@@ -210,13 +210,14 @@ class DeletionModel:
         return [memo[s] for s in sentences]
 
     def compress_many(self, sentences: Sequence[str], threshold: float | None = None,
-                      keep_sources: bool = False, memo: dict | None = None) -> list[Compressed]:
-        """`keep_sources`: no span that names who said it goes (for cuts below the trained
-        threshold, where a claim would too easily lose its source and read as fact)."""
+                      careful: bool = False, memo: dict | None = None) -> list[Compressed]:
+        """`careful`: no span that names who said it or holds a figure goes (for cuts below the
+        trained threshold, where a claim would too easily lose its source and read as fact, or
+        lose its news: ", killing at least 30 people,")."""
         threshold = self.config.threshold if threshold is None else threshold
         out = []
         for s, (toks, spans, p) in zip(sentences, self.analyse(sentences, memo)):
-            spans = keeping_sources(toks, spans) if keep_sources else spans
+            spans = careful_spans(toks, spans) if careful else spans
             out.append(decide(s, toks, spans, p, threshold, self.config.min_words, self.config.min_ratio))
         return out
 
@@ -224,9 +225,10 @@ class DeletionModel:
         return self.compress_many([sentence])[0].text
 
 
-def keeping_sources(toks: list[Token], spans: list[Span]) -> list[Span]:
-    """The spans a harder cut may take: none that names who said it."""
-    return [s for s in spans if not names_a_source(toks, s)]
+def careful_spans(toks: list[Token], spans: list[Span]) -> list[Span]:
+    """The spans a harder cut may take: none that names who said it or holds a figure."""
+    return [s for s in spans if not names_a_source(toks, s)
+            and not any(c.isdigit() for t in toks[s.start:s.end] for c in t.text)]
 
 
 def decide(sentence: str, toks: list[Token], spans: list[Span], p_delete: np.ndarray, threshold: float,

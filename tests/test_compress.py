@@ -137,12 +137,15 @@ def test_empty_and_punctuation_only_sentences_pass_through():
     assert [r.text for r in model.compress_many(["", "...", "OK."])] == ["", "...", "OK."]
 
 
-def test_a_harder_cut_keeps_who_said_it():
+def test_a_harder_cut_keeps_who_said_it_and_its_figures():
     model = _hand_model({"bias": 4.0})  # every span looks deletable
     s = "The vaccine is safe for young children, the health ministry said, citing a large study."
     assert "ministry said" not in model.compress_many([s], 0.5)[0].text
-    kept = model.compress_many([s], 0.5, keep_sources=True)[0].text
+    kept = model.compress_many([s], 0.5, careful=True)[0].text
     assert "the health ministry said" in kept and "citing" not in kept
+    toll = "A train jumped its tracks in northern India on Friday, killing at least 30 people, a railway spokesman said."
+    assert "30 people" not in model.compress_many([toll], 0.5)[0].text
+    assert "killing at least 30 people" in model.compress_many([toll], 0.5, careful=True)[0].text  # a figure stays
 
 
 def test_a_memo_analyses_each_sentence_once_and_cuts_the_same():
@@ -158,7 +161,7 @@ def test_a_memo_analyses_each_sentence_once_and_cuts_the_same():
     model.features = lambda toks, spans: seen.extend(toks) or features(toks, spans)
     memo: dict = {}
     for harder in (0.0, 0.3):
-        fresh = [c.text for c in model.compress_many(sentences, 0.6 - harder, keep_sources=harder > 0)]
+        fresh = [c.text for c in model.compress_many(sentences, 0.6 - harder, careful=harder > 0)]
         assert [c.text for c in model.compress_many(sentences, 0.6 - harder, harder > 0, memo)] == fresh
     assert len(seen) == 2 * 3 + 3  # twice without the memo, once with it
     assert fresh != [c.text for c in model.compress_many(sentences, 0.6)]  # the harder cut differs
