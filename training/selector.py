@@ -213,7 +213,7 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
                    help="choose only budgets whose held-out summaries average at most this many words (default 60)")
     p.add_argument("--ceiling", type=int, default=60,
                    help="the most words a summary may have: a longer one loses its weakest bullet while 2/3 of it "
-                        "stays (default 60; 0: none)")
+                        "stays, then is cut harder if that fits (default 60; 0: none)")
     p.add_argument("--thresholds", default="", help="deletion thresholds to try (default: the compressor's own)")
     p.add_argument("--redundancy", type=float, default=0.7,
                    help="skip a sentence sharing this share of content words with a picked one")
