@@ -21,7 +21,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Sequence
 
@@ -465,10 +465,7 @@ class ExtractiveModel:
         budget, ceiling = self.word_budget(n), self.word_ceiling(n)
         if rep.is_structured and ceiling:  # a section's only bullet is never dropped to fit: plan to the ceiling
             budget = min(budget, ceiling) if budget else ceiling
-        memo: dict = {}  # a sentence cut again, harder, is not encoded again
-
-        def shorten(xs: Sequence[str], harder: float = 0.0) -> list[str]:
-            return self.shorten(xs, harder, memo)
+        shorten = partial(self.shorten, memo={})  # a sentence cut again, harder, is not encoded again
         return plan_picks(sentences, cleaned, parts, scores, n, budget, c.redundancy, c.max_sentence_words,
                           shorten, c.order, ceiling)
 

@@ -37,10 +37,10 @@ class ExtractiveBackend(Backend):
             bullets = self.model.key_points(rep, settings.bullets)
             notes = []
             if 0 < len(bullets) < settings.bullets:  # say why, rather than leave the user guessing
-                n = settings.bullets  # the words a summary may have: its ceiling, else its budget
-                budget = self.model.word_ceiling(n) or self.model.word_budget(n)
-                notes.append(f"{len(bullets)} of {settings.bullets} bullets: no other sentence says something new"
-                             + (f" within the {budget:.0f}-word limit" if budget else ""))
+                n = settings.bullets
+                limit = self.model.word_ceiling(n) or self.model.word_budget(n)  # the most words it may have
+                notes.append(f"{len(bullets)} of {n} bullets: no other sentence says something new"
+                             + (f" within the {limit:.0f}-word limit" if limit else ""))
             drafts.append(Draft(bullets=bullets, chunks=1, input_tokens=len(rep.text.split()),
                                 output_tokens=sum(len(b.split()) for b in bullets), notes=notes))
             if progress:
