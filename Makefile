@@ -44,7 +44,7 @@ model: $(STAMP)
 	$(PY) -m training.compressor --train $(DATA)/cnndm_validation_1000.jsonl $(DATA)/inshorts_news_4304.jsonl \
 	  --holdout 100 --layers 3 --output-dir summarizer/default_model
 	$(PY) -m training.selector --train $(DATA)/cnndm_validation_1000.jsonl --output-dir summarizer/default_model \
-	  --holdout 100 --validate $(DATA)/bbc_news_summary.jsonl:200 --words-grid 60,65,70 --max-mean-words 60 --ceiling 60 --thresholds 0.5,0.6,0.7 \
+	  --holdout 100 --validate $(DATA)/bbc_news_summary.jsonl:200 --words-grid 60,65,70 --max-mean-words 60 --ceiling 60 --thresholds 0.5,0.6,0.7 --cv 5 \
 	  --name key-developments-extractive
 	HF_HUB_OFFLINE=1 $(PY) -m eval --data $(DATA)/summeval_cnndm_test_100.jsonl --model summarizer/default_model \
 	  --output-dir runs/eval/default-model --overwrite

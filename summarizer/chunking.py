@@ -40,7 +40,7 @@ def is_title_abbr(word: str) -> bool:
 
 def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
     """Sentence starts the splitter misses, and starts it finds that are none, from each end mark:
-    - glued sentences ("the matter.The court", 'a scam."There are'); a quote mark between them
+    - glued sentences ("the matter.The court", 'a scam."There are', 'Alone."The'); a quote mark between them
       goes with its sentence: a curly one by its shape, a straight one by whether a quotation is open;
     - a plain word's end mark before a capital ("he said no. Police", "heavy rain. St. Louis will");
     - in text all in lower case, a sentence that starts with a small letter;
@@ -61,10 +61,12 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
         start = i + 1 + after.start(3)  # where the next sentence would begin
         plain = ((len(word) >= 2 and word[0].islower()) or word[:1].isdigit()) \
             and "." not in word and word.lower() not in ABBR  # a word that can end a sentence
+        # ... and, glued to the next one, a capitalised word ('alone. Alone."The officer'), not an acronym
+        named = len(word) >= 2 and word[0].isupper() and word[1:].islower() and word.lower() not in ABBR
         if word.lower() in ABBR or is_title_abbr(word) or (word in ("No", "Nos") and nxt[:1].isdigit()):
             if nxt.lower() not in _STARTERS:  # "No. 10", but "he said no. Police ..." ends
                 veto.add(start)
-        elif plain and not gap and not q2 and nxt[:1].isupper() and nxt[1:2].islower():
+        elif (plain or named) and not gap and not q2 and nxt[:1].isupper() and nxt[1:2].islower():
             closes = q == "”" or (q == '"' and quotes % 2 == 1)
             add.add(i + 1 + (len(q) if closes else 0))
         elif plain and gap and (nxt[:1].isupper() or lower_case and nxt[:1].islower()):

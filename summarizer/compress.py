@@ -43,8 +43,9 @@ _WIRES = (r"Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|PA|EFE|ANSA|Kyodo|Yonhap|TAS
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){0,5}\s*,?\s*)?(?:\(\s*CNN(?:\s+\w+)?\s*\)\s*(?:--|—|–|-|:)?"
     r"|\(\s*(?:" + _WIRES + r")\s*\)\s*(?:--|—|–))\s*")
-# "New Delhi, Aug 1 (PTI)": place, date and agency, with no dash after it.
-_DATED_WIRE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}\s*"
+# "New Delhi, Aug 1 (PTI)": place, date and agency, with no dash after it; maybe the writer's name
+# before it ("From K J M Varma Beijing, Jan 27 (PTI)").
+_DATED_WIRE = re.compile(r"^(?:From (?:[A-Z][\w.'’-]* ){1,5})?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}\s*,\s*[A-Z][a-z]{2,8}\.? \d{1,2}\s*"
                          r"\(\s*(?:" + _WIRES + r")\s*\)\s*:?\s*")
 # "NEW YORK --", "NAIROBI, Kenya —", "WASHINGTON, June 12 —", "SPRINGFIELD, Ill., Oct. 12, 2024 /PRNewswire/ --":
 # a place in capitals, maybe its region, a date and a wire's name, then a dash.
@@ -66,7 +67,7 @@ _BYLINE = re.compile(
     re.I)
 _BY_ONLY = re.compile(r"^By\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*(?:and\s*\.\s*[A-Z][^.]{1,60}?\s*\.\s*)?(?=[A-Z])")
 _BOILERPLATE = re.compile(r"^(?:(?:Read|Watch|Click|Follow|See|Scroll|Sign up|Subscribe|Like us|Share|Join us|"
-                          r"Check out)\s|Related\s*:)")
+                          r"Check out)\s|(?:Related|More|MORE)\s*:|(?i:also\s+(?:read|see|watch)|read\s+more)\b)")
 _ORPHAN_QUOTE = re.compile(r"^(?:'|’|”|''|\")\s+(?=\S)")  # a closing quote the splitter moved to the next sentence
 
 

@@ -71,7 +71,7 @@ NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seeming
                  "significantly partially fully entirely completely virtually almost falsely wrongly mistakenly "
                  "wrongfully illegally unlawfully legally secretly unanimously overwhelmingly publicly privately "
                  "temporarily permanently briefly accidentally deliberately intentionally voluntarily jointly "
-                 "indirectly directly formally informally previously initially originally essentially effectively "
+                 "indirectly directly formally informally previously initially originally formerly essentially effectively "
                  "technically nominally arguably potentially practically theoretically ostensibly")
 # A span holding one of these bounds the claim (when, on what condition, since when it no longer
 # holds): "Until recently, he was barred", "-- if the details can be worked out". It never goes.
@@ -104,14 +104,14 @@ VERBISH = _W("that who which whose is are was were be been has have had will wou
 # the reporter would state a newspaper's rumour, a forecast or an opinion as fact.
 MEDIA = _W("report reports reported reporting media newspaper newspapers paper tabloid magazine website "
            "broadcaster sources source documents study studies survey surveys poll polls anonymity unnamed familiar "
-           "wrote writes")
+           "wrote writes experts expert analysts analyst panel research researchers")
 MODALS = _W("would could may might should must")
 BE = _W("is are was were be been being remain remains remained seem seems seemed become becomes became")
 LEAD_REST_BAD = _W("who which whose that and or but nor")  # what cannot start the main clause after a lead
 PRONOUNS = _W("it he she they this that these those")
 
 DANGLING = _W("and or but nor the a an of to for with from in on at by than as into onto between his her their its "
-              "our my your this that these those")
+               "until till since during after before within through over our my your this that these those")
 
 SPAN_KINDS = ("paren", "dash", "inner", "lead", "connective", "tail", "attribution", "time", "pp_tail", "adverb")
 
@@ -150,25 +150,47 @@ SAFE_CONNECTIVES = _W("but and meanwhile moreover furthermore additionally separ
 CONNECTIVE_KEEPERS = _W("for of much many long one")
 
 
-def _completes(word: Token) -> bool:
-    """Does the phrase after this word complete it? After "played", "turning", "been" or "said" a
-    closing prepositional phrase is their complement ("played by X"), not an extra."""
+# Verbs whose meaning needs the phrase after them ("must contend [with high winds]", "relies [on donors]");
+# base and -s forms (an -ed or -ing form already counts as one that the phrase completes).
+PREPOSITIONAL_VERBS = _W("""contend contends rely relies depend depends deal deals comply complies focus focuses
+result results lead leads consist consists cope copes live lives stay stays belong belongs look looks apply applies
+agree agrees participate participates engage engages invest invests succeed succeeds respond responds refer refers
+resort resorts compete competes coincide coincides interfere interferes intervene intervenes persist persists
+recover recovers suffer suffers work works wait waits vote votes talk talks arrive arrives come comes go goes
+move moves return returns travel travels fly flies sit sits stand stands take takes put puts keep keeps bring
+brings turn turns end ends begin begins start starts remain remains serve serves operate operates open opens
+happen happens occur occurs fall falls rise rises""")
+_BARE_VERB_BEFORE = MODALS | _W("will can cannot to not n't do does did 'll")
+
+
+def _completes(toks: list[Token], i: int) -> bool:
+    """Does the phrase from toks[i] complete the word before it? After "played", "turning", "been",
+    "said" or "spokesman" a closing prepositional phrase is their complement ("played by X"), not an
+    extra; so after a verb that takes one ("contend with", "relies on"), or any bare verb after a
+    modal or "to" ("will open in a suburb")."""
+    word = toks[i - 1]
     w = word.text.lower()
-    return (w in BE or w in SAY or w in IRREGULAR_PARTICIPLES or w in ROLE_NOUNS
+    verb = w in PREPOSITIONAL_VERBS or (i >= 2 and toks[i - 2].text.lower() in _BARE_VERB_BEFORE)
+    return (w in BE or w in SAY or w in IRREGULAR_PARTICIPLES or w in ROLE_NOUNS or (word.text.islower() and verb)
             or (word.text.islower() and w.endswith(("ed", "ing")) and len(w) > 4))
 
 
 def _lead_leaves_a_clause(toks: list[Token], low: list[str], comma: int) -> bool:
     """Cutting an opening adverbial up to `comma` must leave a main clause: not "who led the study,
     ...", "21, managed ...", "Missouri, Bush ..." (a comma inside "Kansas City, Missouri"), or an
-    "it" whose antecedent was in the cut ("While the report notes ..., it also ...")."""
+    "it" whose antecedent was in the cut ("While the report notes ..., it also ..."). Nor is a
+    connective before a name a lead: in "But Oliver Letwin, for the Tories, attacked ..." the name
+    is the subject; and what is left must not open on a phrase ("for the Tories, attacked",
+    "meanwhile, rose", "where the price ...")."""
     r = comma + 1
     if r >= len(toks):
         return False
     first = toks[r].text
     if low[r] in LEAD_REST_BAD or first[:1].isdigit() or low[r] in QUOTES:
         return False
-    if first.islower() and low[r].endswith(("ed", "ing")):
+    if first.islower() and (low[r].endswith(("ed", "ing")) or low[r] in _NO_CLAUSE_START):
+        return False
+    if low[0] in CONNECTIVES and comma > 1 and all(toks[k].text[:1].isupper() for k in range(1, comma)):
         return False
     if first[:1].isupper() and low[r] not in PRONOUNS:
         nxt = next((k for k in range(r + 1, min(len(toks), r + 5)) if low[k] == ","), None)
@@ -227,7 +249,11 @@ _DAY_NOUNS = TIME_NOUNS | WEEKDAYS
 _PHRASE_START = PREPOSITIONS | {"of"}
 _AFTER_PARTICIPLE = PREPOSITIONS | _W("as by of to")
 _ADVERB_HEADS = PREPOSITIONS | _W("as so how than until by of very more most less least")  # "as [recently] as"
+_AFTER_SAY = PREPOSITIONS | _W("to this last yesterday today tonight earlier later as")  # "said on Monday"
+_NO_CLAUSE_START = PREPOSITIONS | CONNECTIVES | ADVERBS | _W("of to by as where when")
 _BEFORE_TITLE = DETERMINERS | ROLE_NOUNS  # "[then] a candidate", "[now] chairman"
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,7}s?")
+_PARTICLES = PREPOSITIONS | _W("up down off out away back along about by")  # "... lives on.": a verb's, not a phrase
 
 
 def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
@@ -289,8 +315,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     for i, w in enumerate(low):
         if w == "(":
             j = next((k for k in range(i + 1, min(n, i + 30)) if low[k] == ")"), None)
-            if j is not None:
-                add(i, j + 1, "paren")
+            if j is not None and not (j == i + 2 and _ACRONYM.fullmatch(toks[i + 1].text)):
+                add(i, j + 1, "paren")  # "(FIH)" stays: it defines the short name the report goes on to use
     dashes = [i for i in range(core) if low[i] in DASHES and (low[i] != "-" or toks[i].start > 0)]
     for k in range(0, len(dashes), 2):  # dashes pair up: "-- an aside --"; a last odd one runs to the end
         a = dashes[k]
@@ -315,6 +341,20 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                               or (beside and seg[0].endswith("ed") and len(seg) > 1
                                   and seg[1] in _AFTER_PARTICIPLE))
 
+    def in_a_list(a: int, b: int) -> bool:
+        """ "sectors 18, 38A, 50, 49 and 41", "the Bee Gees, the Beach Boys, America and the Eagles":
+        items between commas, not an aside (an "and" soon after the second comma, no verb before it)."""
+        if toks[a + 1].text[:1].isdigit() and (low[a - 1][:1].isdigit() or (b + 1 < n and low[b + 1][:1].isdigit())):
+            return True
+        nxt = next((k for k in range(b + 1, min(core, b + 6)) if low[k] in (",", "and", "or")), None)
+        return nxt is not None and low[nxt] in ("and", "or") and not set(low[b + 1:nxt]) & VERBISH
+
+    def attribution_after(b: int) -> bool:
+        """", a WII spokesman said." follows: the comma before it is the attribution's own."""
+        seg = low[b + 1:core]
+        say = next((k for k, w in enumerate(seg) if w in SAY), None)
+        return say is not None and 0 < say and len(seg) <= 12 and "," not in seg
+
     def aside_after(b: int) -> bool:  # "Smith, 54, from Leeds, was jailed": another aside follows
         c = next((c for c in commas if c > b), None)
         return c is not None and low[c] == "," and 0 < c - b - 1 <= 30 and looks_aside(b, c, beside=True)
@@ -328,11 +368,11 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         attributes = seg[-1] in SAY or "according" in seg
         if attributes and _attribution_stays(toks, range(a + 1, b), low[:a] + low[b:core]):
             continue
-        if aside and not (set(seg[:-1]) & SAY):
+        if aside and not (set(seg[:-1]) & SAY) and not in_a_list(a, b):
             asides.append((a, b))
     for a, b in asides:  # both commas go; the first only when another aside is next to it, whose comma it is
         beside = aside_after(b) or any(y == a for _, y in asides)
-        add(a, b + 1 if b + 1 < core and not beside else b, "inner")
+        add(a, b + 1 if b + 1 < core and not beside and not attribution_after(b) else b, "inner")
     # an opening connective (first: "However ," is one, not an adverbial), or adverbial up to the first comma
     if low and low[0] in CONNECTIVES and n > 1 and (low[1] == "," or (low[0] in SAFE_CONNECTIVES
                                                                and low[1] not in CONNECTIVE_KEEPERS)):
@@ -357,7 +397,11 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         says = (say is not None and len(seg) <= 12 and "," not in seg[:say]
                 and (last_quote is None or bool(set(low[last_quote:c]) & SAY))
                 and (say > 0 or (seg[0] in ("said", "says") and len(seg) > 1 and seg[1] not in PREPOSITIONS))
-                and not (say > 0 and all(w in AUXILIARIES for w in seg[:say])))  # ", ... have been told": no speaker
+                and not (say > 0 and all(w in AUXILIARIES for w in seg[:say]))  # ", ... have been told": no speaker
+                and not (say > 0 and say + 1 < len(seg) and seg[say + 1] not in _AFTER_SAY and seg[say] != "told"
+                         and not toks[c + 2 + say].text[:1].isupper()))  # ", locals say the mine will reopen": a clause
+        if seg[0] in ("who", "which", "whose") and "," in seg:
+            continue  # ", who had not taken a penalty all season, scored the winner": the main verb follows
         if seg[0].endswith("ing") and c >= 2 and low[c - 2] in DETERMINERS:
             continue  # "a real, working robotic arm": the -ing word is the noun's second adjective
         if low[c] == ";" or seg[0] in TAIL_START or seg[0].endswith("ing") or says:
@@ -378,10 +422,11 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
             add(a, b, "time")
     # a prepositional phrase that ends the sentence
     for i in range(3, core):
-        if low[i] in PREPOSITIONS and toks[i].text.islower() and 1 < core - i <= 10 and not _completes(toks[i - 1]):
+        if low[i] in PREPOSITIONS and toks[i].text.islower() and 1 < core - i <= 10 and not _completes(toks, i):
             seg = low[i + 1:core]
             if (all(toks[i + 1 + k].is_word for k in range(len(seg))) and not (set(seg) & VERBISH)
-                    and "and" not in seg and not any(w[:1].isdigit() for w in seg)):
+                    and "and" not in seg and not any(w[:1].isdigit() for w in seg)
+                    and seg[-1] not in _PARTICLES and not low[i - 2][:1].isdigit()):
                 add(i, core, "pp_tail")
     # single adverbs (lower-case: "Really Simple Syndication" is a name)
     for i in range(1, core):
@@ -391,7 +436,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
                 low[i - 1] not in ("a", "an", "the", "not", "'s") and \
                 low[i - 1] not in _ADVERB_HEADS and \
                 not (low[i - 1] == "," and nxt == ",") and \
-                not (w in ("then", "now") and (nxt[:1].isupper() or nxt.lower() in _BEFORE_TITLE)):
+                not (w in ("then", "now") and (nxt[:1].isupper() or nxt[:1].isdigit() or low[i - 1] == ","
+                                               or nxt.lower() in _BEFORE_TITLE)):
             add(i, i + 1, "adverb")  # not "since [then]", "as [recently] as", "[then] President Saleh"
     seen, out = set(), []
     for s in spans:

@@ -194,6 +194,9 @@ def test_chunker_fuzz_10k(tok, text, budget):
     ("He wrote “it is over.”Then silence.", ["He wrote “it is over.”", "Then silence."]),
     ("It rose 3.5 percent in 2013.The bank fell.", ["It rose 3.5 percent in 2013.", "The bank fell."]),
     ("See e.g.The Times and the U.S.Army in St.Louis.", ["See e.g.The Times and the U.S.Army in St.Louis."]),
+    ('Her note said: "Alone."The officer was buried.', ['Her note said: "Alone."', "The officer was buried."]),
+    ("He flew to Washington.The talks began.", ["He flew to Washington.", "The talks began."]),
+    ("Shares of Apple Inc.The rest fell.", ["Shares of Apple Inc.The rest fell."]),
 ])
 def test_sentences_glued_without_a_space_are_split(text, expected):
     assert split_sentences(text) == expected

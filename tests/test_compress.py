@@ -39,6 +39,13 @@ def is_subsequence(small: list[str], big: list[str]) -> bool:
     ("Follow-up tests showed the damage was worse.", "Follow-up tests showed the damage was worse."),
     ("New Delhi, Aug 1 (PTI) The monsoon session of parliament began on Monday.",
      "The monsoon session of parliament began on Monday."),
+    ("From K J M Varma Beijing, Jan 27 (PTI) Prime Minister Narendra Modi wished the people of China.",
+     "Prime Minister Narendra Modi wished the people of China."),
+    ("ALSO READ |Army jawan, wife killed as shelling goes on", ""),
+    ("More: Liam Neeson says he's quitting action movies in two years .", ""),  # a link to another story
+    ("More than 40 people were hurt in the crash.", "More than 40 people were hurt in the crash."),
+    ("Also read: Deadly python swallows man in the village.", ""),
+    ("Also, reading the report, he saw the error.", "Also, reading the report, he saw the error."),
     ("NEW YORK, March 3 — Harbor Foods agreed to buy a rival.", "Harbor Foods agreed to buy a rival."),
     ("The council approved three emergency measures to close a $40 million budget gap:",
      "The council approved three emergency measures to close a $40 million budget gap."),

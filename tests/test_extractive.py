@@ -114,7 +114,10 @@ def test_report_parts_name_each_sentence_s_section(example_reports):
     ("This is one of several videos that Dayna has created.", False),
     ("This year's budget rose 5 percent to $40 billion.", True),  # "This" is no pronoun here
     ("This is the first time since 1998 that the council has voted to close the old harbor bridge.", True),
-    ("It was the worst rail accident in Spain since 1944, killing 80 passengers near Santiago.", True),
+    ("It was the worst rail accident in Spain since 1944, killing 80 passengers near Santiago.", False),  # which?
+    ("It was the biggest pro-opposition rally in the Russian capital for years.", False),
+    ("It was the worst rail accident in Spain since 1944, killing 80 passengers on a train from Madrid to the "
+     "northwestern city of Ferrol.", True),  # long enough to say what it is about
     ("There were no injuries among the passengers or crew.", True),
     ("HOST: How long will the old harbor bridge be closed for repairs?", False),
     ("Q: Why did the council close the bridge this week?", False),

@@ -234,3 +234,64 @@ def test_an_aside_beside_another_keeps_the_comma_they_share(sentence, expected):
     keep = np.ones(len(toks), dtype=bool)
     keep[inner[-1].start:inner[-1].end] = False
     assert render(sentence, toks, keep) == expected
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ("Climbers must contend with high winds as well as treacherous terrain.", "with high winds"),
+    ("The company will rely on its cash reserves.", "on its cash reserves"),
+    ("The ministry relies on donors from abroad.", "on donors from abroad"),
+    ("Dar's hope for a peaceful Kashmir lives on.", "for a peaceful Kashmir lives on"),
+    ("The plant is at a factory located about 12 km from the city.", "from the city"),
+])
+def test_a_phrase_a_verb_needs_is_no_trailing_extra(sentence, kept):
+    assert not any(kept in t for t in spans_of(sentence).get("pp_tail", []))
+
+
+def test_a_trailing_extra_after_a_verbs_complement_may_still_go():
+    assert spans_of("The company said the new plant will open in a suburb of the city in the spring.")["pp_tail"] == [
+        "in the spring"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The grant goes to sectors 18, 38A, 50, 49, 41 and 63.",
+    "The stars included members of the Bee Gees, the Beach Boys, America and the Eagles.",
+])
+def test_items_of_a_list_are_no_aside(sentence):
+    assert "inner" not in spans_of(sentence)
+
+
+def test_an_aside_before_an_attribution_leaves_the_attributions_comma():
+    s = ("The event would be attended by prominent conservationists, including Dr George Schaller and "
+         "Dr A J T Johnsingh, a WII spokesman said.")
+    assert delete(s, "inner") == "The event would be attended by prominent conservationists, a WII spokesman said."
+
+
+@pytest.mark.parametrize("sentence", [
+    "But Oliver Letwin, for the Tories, attacked government red tape.",
+    "However Nasdaq, an icon of the 1990s technology boom, poured cold water on the plan.",
+    "Spending, meanwhile, rose 4.8% to $12.6 billion.",
+    "In Nucla, where the spot price of uranium is printed daily, locals say the mine will reopen.",
+])
+def test_an_opening_that_holds_the_subject_or_leaves_a_phrase_is_no_lead(sentence):
+    assert "lead" not in spans_of(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "In Nucla, where the spot price of uranium is printed daily, locals say the mine will reopen.",
+    "Moretti dived to stop the effort, and defender Kyle Dunn, who had not taken a penalty all season, scored.",
+    "Peer-to-peer networks are here to stay, says a panel of industry experts.",
+])
+def test_a_tail_that_holds_the_main_clause_or_an_opinions_source_stays(sentence):
+    assert "tail" not in spans_of(sentence)
+
+
+def test_a_time_that_makes_the_claim_true_stays():
+    assert "time" not in spans_of("Its shares had lagged the wider market until this spring.")
+    assert "adverb" not in spans_of("Barca midfielder Deco, formerly managed by Mourinho at Porto, signed a deal.")
+    assert "adverb" not in spans_of("Her only son, now 21, was then 15 weeks old and in care.")
+
+
+def test_a_short_name_defined_in_brackets_stays():
+    s = "The International Hockey Federation (FIH) and the state government confirmed the dates."
+    assert "paren" not in spans_of(s)
+    assert spans_of("The mayor (pictured) opened the new bridge in the town.")["paren"] == ["( pictured )"]

@@ -45,10 +45,12 @@ def test_trainers_learn_and_write_a_loadable_model(tmp_path):
     out = tmp_path / "model"
     assert train_compressor(["--train", str(data), "--output-dir", str(out), "--holdout", "10", "--no-encoder"]) == 0
     assert train_selector(["--train", str(data), "--output-dir", str(out), "--holdout", "10",
-                           "--words-grid", "0,20", "--thresholds", "0.3,0.6", "--ceiling", "40"]) == 0
+                           "--words-grid", "0,20", "--thresholds", "0.3,0.6", "--ceiling", "40", "--cv", "3"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     planner = metrics["planner"]
     assert planner["holdout"]["mean"][1] > planner["holdout_lead3"][1]  # it beats Lead-3 on the held-out rows
+    assert planner["cv_docs"] == 50 and len(planner["cv_grid"]) == 4  # every training row, scored out of fold
+    assert planner["cv"]["mean"][1] > planner["cv_lead3"][1]
     assert metrics["compressor"]["train_pairs"] >= 40
     model = ExtractiveModel.load(out)
     assert model.compressor is not None
@@ -71,6 +73,9 @@ def test_trainers_reject_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--ceiling", "-1"])
     assert "--ceiling must be 0 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--cv", "1"])
+    assert "--cv must be 0 (none) or 2 or more" in capsys.readouterr().err
 
 
 def test_the_best_policy_inside_the_length_wanted_is_chosen():

@@ -7,10 +7,11 @@
 Labels come from a greedy ROUGE oracle: the cleaned source sentences that, added one at a time,
 most raise ROUGE-1 + ROUGE-2 F1 against the reference bullets, among those the planner may pick
 (`worth`: a question or a site's boilerplate in a reference is no example to learn from). The scorer is a logistic
-regression over `sentence_features`. Then, on held-out rows that are never trained on (the last
-`--holdout` rows of the first training file, and any `--validate` files), the word budget and
-the compressor's deletion threshold are chosen, when the output folder holds a compressor
-(`python -m training.compressor`, run first). ROUGE, bootstrap and Lead-3 come from `eval/`.
+regression over `sentence_features`. Then the word budget and the compressor's deletion threshold
+are chosen, when the output folder holds a compressor (`python -m training.compressor`, run
+first), on documents the scorer never saw: the last `--holdout` rows of the first training file,
+any `--validate` files, and, with `--cv K`, every training row, scored by a scorer fitted on the
+other K-1 folds. Each document weighs the same: a hundred held-out rows alone choose by noise. ROUGE, bootstrap and Lead-3 come from `eval/`.
 Nothing here is tuned on the SummEval test set: score the result with `python -m eval`.
 """
 
@@ -198,6 +199,7 @@ class SelectorArgs:
     thresholds: tuple[float, ...] = ()  # deletion thresholds to try (empty: the compressor's own)
     redundancy: float = 0.7
     validate: list[str] = field(default_factory=list)  # extra held-out files ("path" or "path:N")
+    cv: int = 0  # folds over the training rows that also choose the policy (0: held-out rows only)
     name: str = "extractive"
 
 
@@ -219,6 +221,9 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
                    help="skip a sentence sharing this share of content words with a picked one")
     p.add_argument("--validate", nargs="*", default=[], metavar="FILE[:N]",
                    help="more held-out files (never trained on; N rows spread through the file)")
+    p.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="also choose budget and threshold on the training rows, each scored by a scorer fitted "
+                        "on the other K-1 folds (0: only the held-out rows)")
     p.add_argument("--name", default="extractive")
     a = p.parse_args(argv)
     try:
@@ -230,10 +235,12 @@ def parse_args(argv: list[str] | None = None) -> SelectorArgs:
         p.error("--holdout must be 0 or more and --bullets 1 or more")
     if a.ceiling < 0:
         p.error("--ceiling must be 0 or more")
+    if a.cv < 0 or a.cv == 1:
+        p.error("--cv must be 0 (none) or 2 or more")
     if a.hidden < 0 or a.ensemble < 1:
         p.error("--hidden must be 0 or more and --ensemble 1 or more")
     return SelectorArgs(a.train, a.output_dir, a.holdout, a.c, a.hidden, a.ensemble, a.bullets, grid or (0,),
-                        a.max_mean_words, a.ceiling, thresholds, a.redundancy, a.validate, a.name)
+                        a.max_mean_words, a.ceiling, thresholds, a.redundancy, a.validate, a.cv, a.name)
 
 
 def fmt(row) -> str:
@@ -247,7 +254,8 @@ def train(args: SelectorArgs) -> dict:
     for extra in args.train[1:]:
         train_docs += read_docs(extra)
     log.info("%d training documents, %d held out", len(train_docs), len(held))
-    mean, scale, layers = fit(prepare(train_docs), args.c, args.hidden, args.ensemble)
+    prepared = prepare(train_docs)
+    mean, scale, layers = fit(prepared, args.c, args.hidden, args.ensemble)
     config = ExtractiveConfig(features=list(FEATURES), mean=mean, scale=scale, layers=layers, bullets=args.bullets,
                               ceiling=args.ceiling, redundancy=args.redundancy, name=args.name)
     out = Path(args.output_dir)
@@ -259,27 +267,31 @@ def train(args: SelectorArgs) -> dict:
              "none" if not shorten else f"thresholds {thresholds}")
 
     metrics: dict = {"train_docs": len(train_docs), "holdout_docs": len(held), "train": args.train}
-    sets = {"holdout": prepare(held, labels=False)} if held else {}
+    sets = {"holdout": [(model, prepare(held, labels=False))]} if held else {}
     for spec in args.validate:
         path, _, n = spec.partition(":")
-        sets[Path(path).stem] = prepare(read_docs(path, int(n) if n else None), labels=False)
+        sets[Path(path).stem] = [(model, prepare(read_docs(path, int(n) if n else None), labels=False))]
+    if args.cv and len(args.words_grid) * len(thresholds) > 1:
+        sets["cv"] = cross_validated(prepared, config, model.compressor, args)
     policies = [(w, t) for w in args.words_grid for t in thresholds]
     gains = dict.fromkeys(policies, 0.0)
     longest = dict.fromkeys(policies, 0.0)  # the policy's highest mean words over the held-out sets
+    total = sum(len(prep) for folds in sets.values() for _, prep in folds)
     rows: dict = {}
-    for name, prep in sets.items():
-        base = lead3_rows([p.doc for p in prep])
+    for name, folds in sets.items():
+        base = lead3_rows([p.doc for _, prep in folds for p in prep])
         metrics[f"{name}_lead3"] = [round(float(v), 2) for v in base.mean(0)]
-        metrics[f"{name}_docs"] = len(prep)
+        metrics[f"{name}_docs"] = len(base)
         for w, t in policies:
-            r, outs = run_policy(model, prep, args.bullets, w, shorten, t, args.ceiling)
+            runs = [run_policy(m, prep, args.bullets, w, shorten, t, args.ceiling) for m, prep in folds]
+            r, outs = np.concatenate([r for r, _ in runs]), [o for _, fold_outs in runs for o in fold_outs]
             rows[(name, w, t)] = r
             words = float(np.mean([sum(n_words(b) for b in o) for o in outs]))
             longest[(w, t)] = max(longest[(w, t)], words)
             metrics.setdefault(f"{name}_grid", {})[f"words={w},threshold={t}"] = (
                 [round(float(v), 2) for v in r.mean(0)] + [round(words, 1)])
-            # the issue's two metrics, ROUGE-2 and ROUGE-Lsum, over Lead-3; each set weighs the same
-            gains[(w, t)] += float((r[:, 1] - base[:, 1] + r[:, 2] - base[:, 2]).mean()) / len(sets)
+            # the issue's two metrics, ROUGE-2 and ROUGE-Lsum, over Lead-3; each document weighs the same
+            gains[(w, t)] += float((r[:, 1] - base[:, 1] + r[:, 2] - base[:, 2]).sum()) / total
         log.info("%s grid (R1/R2/RLsum/words): %s", name, metrics[f"{name}_grid"])
     if sets:
         best = choose_policy(gains, longest, args.max_mean_words)
@@ -287,7 +299,7 @@ def train(args: SelectorArgs) -> dict:
         metrics["policy_gain"] = {f"words={w},threshold={t}": round(g, 2) for (w, t), g in gains.items()}
         metrics["policy"] = {"max_words": best[0], "compress_threshold": best[1]}
         for name in sets:
-            r, base = rows[(name, *best)], lead3_rows([p.doc for p in sets[name]])
+            r, base = rows[(name, *best)], lead3_rows([p.doc for _, prep in sets[name] for p in prep])
             metrics[name] = {"mean": [round(float(v), 2) for v in r.mean(0)],
                              "ci95": [[round(v, 2) for v in bootstrap_ci(r[:, j])] for j in range(3)],
                              "minus_lead3_ci95": [[round(v, 2) for v in paired_bootstrap(r[:, j], base[:, j])["ci95"]]
@@ -299,6 +311,19 @@ def train(args: SelectorArgs) -> dict:
     config.save(out)
     (out / "metrics.json").write_text(json.dumps(_merge_compressor(out, metrics), indent=1) + "\n")
     return metrics
+
+
+def cross_validated(prepared: list[Prepared], config: ExtractiveConfig, compressor: DeletionModel | None,
+                    args: SelectorArgs) -> list[tuple[ExtractiveModel, list[Prepared]]]:
+    """(scorer fitted without fold k, fold k) for each of `args.cv` folds of the training rows."""
+    folds = []
+    for k in range(args.cv):
+        rest = [p for i, p in enumerate(prepared) if i % args.cv != k]
+        mean, scale, layers = fit(rest, args.c, args.hidden, args.ensemble)
+        fold = ExtractiveConfig(**{**asdict(config), "mean": mean, "scale": scale, "layers": layers, "notes": {}})
+        folds.append((ExtractiveModel(fold, compressor), prepared[k::args.cv]))
+    log.info("%d-fold scorers fitted for the policy", args.cv)
+    return folds
 
 
 def _merge_compressor(folder: Path, metrics: dict) -> dict:
