@@ -228,7 +228,7 @@ def build_app(cfg: AppConfig, cache: ModelCache | None = None) -> gr.Blocks:
         if model is not None and not isinstance(model, str):
             raise gr.Error(f"model must be a name from the model list, got {type(model).__name__}.",
                            print_exception=False)
-        if length not in LENGTH_PRESETS:
+        if not isinstance(length, str) or length not in LENGTH_PRESETS:  # a list is not hashable: no traceback
             raise gr.Error(f"length must be one of {', '.join(LENGTH_PRESETS)}, got {length!r}.", print_exception=False)
         bullets = _whole_number(bullets, "bullets", 1, MAX_BULLETS)
         beams = _whole_number(beams, "beams", 0, MAX_BEAMS)

@@ -245,6 +245,10 @@ def _row_id(rec, id_col: str | None) -> tuple[str | None, str | None]:
         return None, None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None, None if rec.error else f"id {id_col!r} is {type(value).__name__}, not text or a number"
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError:  # '"\ud800"' in JSON: no output file can hold it
+        return None, f"id {id_col!r} is not valid Unicode (a lone surrogate)"
     return str(value), None
 
 

@@ -495,7 +495,7 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     half = half_quoted(sentences, parts)
     ok = [bool(cleaned[i]) and worth(cleaned[i]) and not half[i]
-          and len(cleaned[i].split()) <= (max_sentence_words or 10**6) for i in range(len(sentences))]
+          and _readable(cleaned[i], max_sentence_words) for i in range(len(sentences))]
     queue = [i for i in ranked if ok[i] and parts[i] != "context"] + [i for i in ranked if ok[i] and parts[i] == "context"]
     short: dict[int, str] = {}
     picked: list[int] = []
@@ -545,7 +545,7 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     if ceiling and picked:
         picked = fit_ceiling(picked, short, cleaned, parts, scores, ceiling, shorten)
     if not picked:  # nothing worthy: the best sentence of a readable length, if any
-        fallback = [i for i in ranked if cleaned[i] and len(cleaned[i].split()) <= (max_sentence_words or 10**6)]
+        fallback = [i for i in ranked if cleaned[i] and _readable(cleaned[i], max_sentence_words)]
         if not fallback:
             return []
         picked = fallback[:1]
@@ -553,6 +553,13 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     if order == "document":
         picked.sort()
     return [Pick(short[i], sentences[i], parts[i], i, float(scores[i])) for i in picked]
+
+
+def _readable(sentence: str, max_words: int) -> bool:
+    """Of a length a bullet can have: at most `max_words` words, and 20 characters a word ("1,1,1,...,1"
+    over 20,000 characters is one word to `split`, and would cost the deletion and support steps
+    time and memory that grow with its square)."""
+    return not max_words or (len(sentence.split()) <= max_words and len(sentence) <= 20 * max_words)
 
 
 def fit_ceiling(picked: list[int], short: dict[int, str], cleaned: Sequence[str], parts: Sequence[str],

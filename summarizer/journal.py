@@ -48,15 +48,24 @@ class Journal:
         meta = sidecar(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if overwrite:
-                self.path.unlink(missing_ok=True)
-            elif self.path.exists() and self.path.stat().st_size:
-                self._check_resumable(meta)
-            _write_json_atomic(meta, job)
-            self._f = self.path.open("a", encoding="utf-8")
+            self._f = self.path.open("a", encoding="utf-8")  # appends: nothing is changed before the lock
         except OSError as e:  # before any work: a usage error in one line, not a traceback
             raise InputError(unwritable(self.path, e)) from None
-        self._lock()  # before any repair: never cut a line another job is writing
+        # the lock comes first: a job refused here must not empty the output, nor rewrite the
+        # record of the settings, of the job that is writing it
+        self._lock()
+        try:
+            if overwrite:
+                self._f.truncate(0)
+            elif self.path.stat().st_size:
+                self._check_resumable(meta)
+            _write_json_atomic(meta, job)
+        except OSError as e:
+            self._f.close()
+            raise InputError(unwritable(self.path, e)) from None
+        except InputError:
+            self._f.close()
+            raise
         for row in self._load_and_repair():
             self.done[row[key]] = row
 

@@ -203,6 +203,8 @@ def _jsonl_record(n: int, line: str) -> Record | None:
         return Record(n, error=f"line {n}: malformed JSON ({e.msg.removesuffix(' at')} at column {e.colno})")
     except RecursionError:
         return Record(n, error=f"line {n}: JSON nested too deeply")
+    except ValueError as e:  # a number past Python's digit limit: one bad row, not a failed job
+        return Record(n, error=f"line {n}: malformed JSON ({str(e).split(';')[0]})")
     if not isinstance(row, dict):
         return Record(n, error=f"line {n}: expected a JSON object, got {type(row).__name__}")
     return Record(n, row)

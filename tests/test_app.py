@@ -263,6 +263,7 @@ def test_errors_are_one_line_messages(client, text, model, message):
     ({"bullets": 0}, "bullets must be a whole number"),
     ({"model": 5}, "model must be a name from the model list"),
     ({"length": "huge"}, "length must be one of short, medium, long"),
+    ({"length": ["short"]}, "length must be one of short, medium, long"),  # unhashable: no TypeError
     ({"beams": -1}, "beams must be a whole number"),
 ])
 def test_api_arguments_of_the_wrong_type_get_the_reason(client, kwargs, message):

@@ -20,7 +20,7 @@ import torch
 from summarizer import InputError
 from summarizer.backends.transformers import TransformersBackend
 from summarizer.batch import Item, plan_batches
-from summarizer.journal import Journal
+from summarizer.journal import Journal, sidecar
 from summarizer.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,24 +191,27 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
         "[1, 2, 3]",                                   # 9 not an object
         good[3],                                       # 10
         {"id": "kd", "article": "Key Developments\n- The council voted.\n- The bridge opened."},  # 11
+        '{"id": 1' + "7" * 5000 + ', "article": "A number past the digit limit."}',  # 12
+        '{"id": "bad\\ud800id", "article": "An id no output file can hold."}',  # 13 a lone surrogate
     ]
     src = write_jsonl(tmp_path / "in.jsonl", lines)
     out = tmp_path / "out.jsonl"
     code = run_batch(src, "-o", out, "--model", lively_model, *GEN)
     err = capsys.readouterr().err
     assert code == 1
-    assert "4 done, 7 failed" in err and "--allow-failures" in err
+    assert "4 done, 9 failed" in err and "--allow-failures" in err
     assert "Traceback" not in err
     rows = by_line(read_jsonl(out))
-    assert len(rows) == 11
+    assert len(rows) == 13
     failed = {r["line"]: r["error"] for r in rows.values() if r["error"]}
-    assert sorted(failed) == [2, 3, 4, 5, 7, 9, 11]
+    assert sorted(failed) == [2, 3, 4, 5, 7, 9, 11, 12, 13]
     assert "no 'article' field" in failed[2]
     assert "empty" in failed[3]
     assert "int, not text" in failed[4]
     assert "malformed JSON" in failed[5]
     assert "duplicate id 'a00' (first on line 1)" in failed[7]
     assert "expected a JSON object" in failed[9]
+    assert "malformed JSON" in failed[12] and "not valid Unicode" in failed[13]
     # The library refuses this one while summarizing; halving the batch isolates it.
     assert "holds only its Key Developments" in failed[11] and "generation failed" not in failed[11]
     assert all(msg.startswith(f"line {n}:") for n, msg in failed.items())
@@ -217,12 +220,12 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
 
     # Resuming changes nothing; the failures still count unless allowed.
     assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 1
-    assert "7 from earlier runs" in capsys.readouterr().err
+    assert "9 from earlier runs" in capsys.readouterr().err
     assert run_batch(src, "-o", out, "--model", lively_model, "--allow-failures", *GEN) == 0
-    assert len(read_jsonl(out)) == 11
+    assert len(read_jsonl(out)) == 13
     capsys.readouterr()
     assert run_batch(src, "-o", out, "--model", lively_model, "--retry-failed", "--allow-failures", *GEN) == 0
-    assert "0 done, 7 failed, 4 skipped" in capsys.readouterr().err  # only the failed rows again
+    assert "0 done, 9 failed, 4 skipped" in capsys.readouterr().err  # only the failed rows again
     assert by_line(read_jsonl(out)).keys() == rows.keys()
 
 
@@ -308,6 +311,25 @@ def test_journal_refuses_a_second_writer(tmp_path):
             Journal(tmp_path / "out.jsonl", job, key="id")
     finally:
         first.close()
+
+
+def test_a_refused_writer_leaves_the_running_jobs_rows_and_settings(tmp_path):
+    """Neither --overwrite nor other settings may touch an output another job holds."""
+    out = tmp_path / "out.jsonl"
+    first = Journal(out, {"kind": "test", "bullets": 3}, key="id")
+    try:
+        first.write([{"id": "a", "x": 1}])
+        for overwrite in (True, False):
+            with pytest.raises(InputError, match="another job"):
+                Journal(out, {"kind": "test", "bullets": 5}, key="id", overwrite=overwrite)
+        first.write([{"id": "b", "x": 2}])
+    finally:
+        first.close()
+    assert [r["id"] for r in read_jsonl(out)] == ["a", "b"]
+    assert json.loads(sidecar(out).read_text())["bullets"] == 3
+    again = Journal(out, {"kind": "test", "bullets": 3}, key="id")  # the first job resumes
+    assert set(again.done) == {"a", "b"}
+    again.close()
 
 
 def test_journal_resumes_only_its_own_job(tmp_path):

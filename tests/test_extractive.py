@@ -402,3 +402,14 @@ def test_the_word_budget_counts_words_as_the_evaluation_does(text):
     from summarizer.extractive import n_words
 
     assert n_words(text) == len(words(text))
+
+
+def test_a_sentence_too_long_to_read_is_never_a_bullet():
+    """'1,1,1,...' is one word to `split`; by its characters it is no sentence a bullet can be."""
+    from summarizer.extractive import plan_picks
+
+    glued = "The council voted on Tuesday to approve the new budget for city schools " + "1," * 2000 + " and more."
+    sents = [glued, "The mayor said the plan would cut class sizes across the city by next year."]
+    picks = plan_picks(sents, sents, ["", ""], np.array([2.0, 1.0]), 2)
+    assert [p.index for p in picks] == [1]
+    assert plan_picks(sents[:1], sents[:1], [""], np.array([1.0]), 1) == []
