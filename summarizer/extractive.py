@@ -165,7 +165,8 @@ _OPENS_LIST = re.compile(r":\s*(?:\.\s*)?$|(?:^|^So,?\s+|,\s+|^\(\s*)(?:Here|Bel
 # 25 such sentences of 12-19 words from the CNN and BBC files, all 25 leaned on the one before.
 # ("This year's budget ..." is no such sentence; a longer one usually names what it is about.)
 _FOLLOW_UP = re.compile(r"^(?:It|That|They|(?:This|These)(?=\s+(?:is|was|are|were|has|have|had|will|would|could|can|"
-                        r"may|might|means|meant)\b))\b(?!\s+(?:is|was|has been|will be)\s+(?:\w+\s+(?:to|that|for)|the first time)\b)")
+                        r"may|might|means|meant)\b))\b"
+                        r"(?!\s+(?:is|was|has been|will be)\s+(?:\w+\s+(?:to|that|for)|the first time)\b)")
 _QUESTION = re.compile(r"\?[\"”’']*\s*$")
 # (not HOST or ANCHOR: in a broadcast transcript they read the news)
 _INTERVIEWER = re.compile(r"^\s*(?:Q\.|(?:Q|REPORTER|INTERVIEWER|QUESTION)\s*:)\s", re.I)

@@ -71,8 +71,8 @@ NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seeming
                  "significantly partially fully entirely completely virtually almost falsely wrongly mistakenly "
                  "wrongfully illegally unlawfully legally secretly unanimously overwhelmingly publicly privately "
                  "temporarily permanently briefly accidentally deliberately intentionally voluntarily jointly "
-                 "indirectly directly formally informally previously initially originally formerly essentially effectively "
-                 "technically nominally arguably potentially practically theoretically ostensibly")
+                 "indirectly directly formally informally previously initially originally formerly essentially "
+                 "effectively technically nominally arguably potentially practically theoretically ostensibly")
 # A span holding one of these bounds the claim (when, on what condition, since when it no longer
 # holds): "Until recently, he was barred", "-- if the details can be worked out". It never goes.
 BOUNDING = _W("until unless if except provided previously initially originally")
@@ -158,7 +158,7 @@ agree agrees participate participates engage engages invest invests succeed succ
 resort resorts compete competes coincide coincides interfere interferes intervene intervenes persist persists
 recover recovers suffer suffers work works wait waits vote votes talk talks arrive arrives come comes go goes
 move moves return returns travel travels fly flies sit sits stand stands take takes put puts keep keeps bring
-brings turn turns end ends begin begins start starts remain remains serve serves operate operates open opens
+brings turn turns end ends begin begins start starts serve serves operate operates open opens
 happen happens occur occurs fall falls rise rises""")
 _BARE_VERB_BEFORE = MODALS | _W("will can cannot to not n't do does did 'll")
 

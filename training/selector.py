@@ -11,7 +11,8 @@ regression over `sentence_features`. Then the word budget and the compressor's d
 are chosen, when the output folder holds a compressor (`python -m training.compressor`, run
 first), on documents the scorer never saw: the last `--holdout` rows of the first training file,
 any `--validate` files, and, with `--cv K`, every training row, scored by a scorer fitted on the
-other K-1 folds. Each document weighs the same: a hundred held-out rows alone choose by noise. ROUGE, bootstrap and Lead-3 come from `eval/`.
+other K-1 folds. Each document weighs the same: a hundred held-out rows alone choose by noise.
+ROUGE, bootstrap and Lead-3 come from `eval/`.
 Nothing here is tuned on the SummEval test set: score the result with `python -m eval`.
 """
 
