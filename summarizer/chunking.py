@@ -31,7 +31,24 @@ ABBR = TITLE_ABBR | frozenset("inc corp co ltd llc plc vs jr sr dept univ assoc 
 _STARTERS = frozenset("the a an it its they their he his she her we i this that these those there in on at but "
                       "and so as after when while if".split())
 _WORD_BEFORE = re.compile(r"[\w'’.-]*$")
+# A caption or headline glued to the sentence after it with no end mark (Daily Mail text loses the
+# line break: "... at East Midlands Airport A four-year-old boy was frisked"): a word that can end a
+# sentence, then a sentence's first word and a small letter. "A", "An" and "It" start one only after a
+# small word and before a content word ("Serie A side", "Faking It and", "country A is"); after a
+# function word none does ("from A to B").
+_GLUED = re.compile(r"(?<![\w'’-])([\w%'’-]*[a-z0-9%])(\)?) +(The|This|These|He|She|They|His|Her|A|An|It) (?=[a-z])")
+_GLUE_AFTER_SMALL = frozenset(("A", "An", "It"))
+_FUNCTION = frozenset("""a an the and or nor but if of at by for with about against between into through during
+before after above below to from up down in on off over under than as is are was were be been being am has have
+had do does did will would shall should can could may might must not no so its their his her our your my
+whose which who that this these those plus vs via per like unlike including called named titled when while
+where if because although though unless until since once whether""".split())
 _AFTER = re.compile(r"([\"“”’]?)(\s*)([\"“]?)([^\W_][\w'’-]*)?")
+
+
+def _next_word(text: str, i: int) -> str:
+    m = re.match(r"[a-z]+", text[i:i + 24])
+    return m.group() if m else ""
 
 
 def is_title_abbr(word: str) -> bool:
@@ -44,6 +61,7 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
       goes with its sentence: a curly one by its shape, a straight one by whether a quotation is open;
     - a plain word's end mark before a capital ("he said no. Police", "heavy rain. St. Louis will");
     - in text all in lower case, a sentence that starts with a small letter;
+    - a caption or headline glued to the next sentence without an end mark (`_GLUED`);
     - never a start right after an abbreviation or an initial ("Mrs. | May"), unless a word such
       as "The" or "It" begins there.
     Every look is bounded, so the scan is linear in the text."""
@@ -71,6 +89,11 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
             add.add(i + 1 + (len(q) if closes else 0))
         elif plain and gap and (nxt[:1].isupper() or lower_case and nxt[:1].islower()):
             add.add(start)  # "he said no. Police ...", "heavy rain. St. Louis will"
+    for m in _GLUED.finditer(text):
+        word, starter = m.group(1), m.group(3)
+        small = starter in _GLUE_AFTER_SMALL
+        if word.lower() not in _FUNCTION and not (small and (word[0].isupper() or _next_word(text, m.end()) in _FUNCTION)):
+            add.add(m.start(3))
     add |= {m.end() for m in re.finditer(r"[।॥]\s+", text)}  # Hindi's full stop, which the splitter does not know
     return add, veto
 

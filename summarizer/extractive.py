@@ -265,7 +265,7 @@ how all any both each few more most other some such no nor not only own same so 
 don should now i me my we our you your he him his she her it its they them their what which who whom this that
 these those am is are was were be been being have has had having do does did doing would could said says say
 also one two new""".split())
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: Cyrillic repeats are repeats too
 
 
 def content_words(text: str) -> list[str]:

@@ -203,6 +203,27 @@ def test_sentences_glued_without_a_space_are_split(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    # a photo caption the page printed on its own line, glued to the story's next sentence
+    ("Jo Reed had her toy gun taken at the airport A four-year-old girl was searched by security staff.",
+     ["Jo Reed had her toy gun taken at the airport", "A four-year-old girl was searched by security staff."]),
+    ("The guard slipped as he turned to march away The unhappy soldier got up quickly.",
+     ["The guard slipped as he turned to march away", "The unhappy soldier got up quickly."]),
+    ("Crowds gathered at the harbour on Sunday night He said the fireworks would go ahead.",
+     ["Crowds gathered at the harbour on Sunday night", "He said the fireworks would go ahead."]),
+    # a letter or title that is no sentence start stays
+    ("Inter sit eighth in Serie A and trail the leaders.", ["Inter sit eighth in Serie A and trail the leaders."]),
+    ("Goods moved from A to B by road, and country A is richer.", ["Goods moved from A to B by road, and country A is richer."]),
+    ("He starred in Faking It with friends.", ["He starred in Faking It with friends."]),
+    ("The votes went into envelope A and were sealed.", ["The votes went into envelope A and were sealed."]),
+    ("She read The Times on the train.", ["She read The Times on the train."]),
+    # after a name "A" may be a grade or a league as well as a start: left as it is
+    ("They met at Leeds Airport A week later.", ["They met at Leeds Airport A week later."]),
+])
+def test_a_caption_glued_to_the_next_sentence_is_split(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("The plan was approved. Mrs. May said it was the best deal.", ["The plan was approved.", "Mrs. May said it was the best deal."]),
     ("The game was called off after heavy rain. St. Louis will play the Cubs on Sunday.",
      ["The game was called off after heavy rain.", "St. Louis will play the Cubs on Sunday."]),

@@ -213,6 +213,14 @@ def test_plan_of_a_plain_article_is_by_score_without_repeats_within_the_budget()
     assert short[0].source == S[0]
 
 
+def test_a_repeat_is_a_repeat_in_any_script():
+    s = ["Городской совет утвердил строительство нового моста через реку Каму.",
+         "Строительство нового моста через реку Каму утвердил городской совет.",
+         "Старый мост закроют для грузовиков в следующем месяце."]
+    assert overlap(s[0], s[1]) == 1.0 and overlap(s[0], s[2]) < 0.5
+    assert [p.index for p in plan_picks(s, s, [""] * 3, np.array([0.9, 0.8, 0.7]), 3)] == [0, 2]
+
+
 def test_a_fact_told_again_with_the_same_figures_is_a_repeat():
     s = ["Harbor Foods agreed to be bought by Crestline for $4.2 billion, or $38.50 a share, a 27% premium.",
          "Crestline will pay $38.50 a share in cash, valuing Harbor at about $4.2 billion with its debt.",
