@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from summarizer.inputs import InputError
-from summarizer.records import (ID_FIELDS, REFERENCE_FIELDS, TEXT_FIELDS, Record, get_field, pick_column,
+from summarizer.inputs import SURROGATE, InputError
+from summarizer.records import (ID_FIELDS, REFERENCE_FIELDS, TEXT_FIELDS, Record, get_field, json_kind, pick_column,
                                 read_records)
 
 ARTICLE_COLUMNS = TEXT_FIELDS  # the project's one table of column names
@@ -65,7 +65,17 @@ def as_text(value: Any) -> str:
         return value
     if isinstance(value, (list, tuple)):
         return "\n".join(as_text(v) for v in value if v is not None)
-    raise TypeError(f"{type(value).__name__}, not text or a list of bullets")
+    raise TypeError(f"{json_kind(value)}, not text or a list of bullets")
+
+
+def _unpaired(**texts: str | None) -> str | None:
+    """The first field holding an unpaired surrogate (JSON's "\\ud800"), which no file or scorer can
+    take, as a row's problem; None when all are valid Unicode."""
+    for name, text in texts.items():
+        hit = SURROGATE.search(text or "")
+        if hit:
+            return f"{name} holds an unpaired surrogate (U+{ord(hit.group()):04X}), not valid Unicode"
+    return None
 
 
 def _short(items: list[str], n: int = SHOW) -> str:
@@ -161,15 +171,19 @@ def load_data(source: str, article_field: str | None = None, reference_field: st
                 problems.append(f"line {rec.line}: no id field {id_col!r}")
                 continue
             if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
-                problems.append(f"line {rec.line}: id {id_col!r} is {type(ident).__name__ if ident != '' else 'empty'}, "
+                problems.append(f"line {rec.line}: id {id_col!r} is {json_kind(ident) if ident != '' else 'empty'}, "
                                 "not text or a whole number")
                 continue
             ident = str(ident)
         else:
             ident = rec.source_id or str(rec.line)
+        bad_text = _unpaired(id=ident, reference=ref, article=article)
+        if bad_text:
+            problems.append(f"line {rec.line}: {bad_text}")
+            continue
         examples.append(Example(ident, ref, article, rec.line, rec.data))
     if problems and not skip_bad:
-        raise InputError(f"{source}: {len(problems)} row(s) lack a needed field: {_short(problems)}; "
+        raise InputError(f"{source}: {len(problems)} row(s) cannot be evaluated: {_short(problems)}; "
                          "fix them or pass --skip-bad-rows to leave them out")
     bad += problems
     _check_unique_ids(examples, source, id_col)
@@ -222,13 +236,23 @@ def predictions_from_file(data: EvalData, path: str, field_name: str | None = No
     problems: list[str] = []
     for rec in rows:
         try:
-            ident = str(get_field(rec.data, id_col))
+            ident = get_field(rec.data, id_col)
+            if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
+                problems.append(f"line {rec.line}: id {id_col!r} is {json_kind(ident) if ident != '' else 'empty'}, "
+                                "not text or a whole number")
+                continue
+            ident = str(ident)
             if ident in first_line:
                 problems.append(f"line {rec.line}: id {ident!r} repeats line {first_line[ident]}, "
                                 "so the prediction to score is ambiguous")
                 continue
             first_line[ident] = rec.line
-            by_id[ident] = as_text(get_field(rec.data, pred_col))
+            text = as_text(get_field(rec.data, pred_col))
+            bad_text = _unpaired(id=ident, prediction=text)
+            if bad_text:
+                problems.append(f"line {rec.line}: {bad_text}")
+                continue
+            by_id[ident] = text
         except KeyError:
             problems.append(f"line {rec.line}: no {id_col!r} or {pred_col!r} field")
         except TypeError as e:

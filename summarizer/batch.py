@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from .inputs import InputError
 from .journal import Journal, table_format, write_table
 from .names import model_fingerprint
-from .records import ID_FIELDS, TEXT_FIELDS, get_field, pick_column, read_records
+from .records import ID_FIELDS, TEXT_FIELDS, get_field, json_kind, pick_column, read_records
 from .settings import GenerationSettings
 
 if TYPE_CHECKING:
@@ -226,8 +226,7 @@ def _rows(records, text_col: str, id_col: str | None, unit: str, taken: set[str]
             yield error_row(n, rid, f"no {text_col!r} field", unit)
             continue
         if not isinstance(text, str):
-            what = "null" if text is None else type(text).__name__
-            yield error_row(n, rid, f"{text_col!r} is {what}, not text", unit)
+            yield error_row(n, rid, f"{text_col!r} is {json_kind(text)}, not text", unit)
             continue
         yield Item(rid, n, text, unit)
 
@@ -244,7 +243,7 @@ def _row_id(rec, id_col: str | None) -> tuple[str | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None, None if rec.error else f"id {id_col!r} is {type(value).__name__}, not text or a number"
+        return None, None if rec.error else f"id {id_col!r} is {json_kind(value)}, not text or a whole number"
     try:
         str(value).encode("utf-8")
     except UnicodeEncodeError:  # '"\ud800"' in JSON: no output file can hold it

@@ -2,7 +2,8 @@
 
 Every command of the project (these two, `python -m eval`, `python -m finetune`,
 `python -m training.selector`) runs through `run_main`, the one place that maps errors to
-exit codes: 0 success, 2 bad usage or bad input, 1 any other failure, 130 interrupted.
+exit codes: 0 success, 2 bad usage or bad input, 1 any other failure, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM).
 Messages are one line on stderr (`KD_DEBUG=1` shows tracebacks).
 """
 
@@ -30,27 +31,32 @@ class Parser(argparse.ArgumentParser):
 class _Interrupts:
     """Python's own Ctrl-C handler that also remembers the Ctrl-C. A KeyboardInterrupt that lands
     inside a library's import can come out as another error (numpy's lazy attributes recurse,
-    transformers reports "Could not import module"); after a Ctrl-C any failure is its doing."""
+    transformers reports "Could not import module"); after a Ctrl-C any failure is its doing.
+    SIGTERM (`kill`, a scheduler's stop) is handled the same way, so a job closes its output
+    and says so, and exits 143 as a killed process would."""
 
     seen = False
+    code = EXIT_INTERRUPTED
 
     def __call__(self, signum, frame):
         self.seen = True
+        self.code = 128 + signum
         raise KeyboardInterrupt
 
 
 def run_main(command: Callable[[], int]) -> int:
     """Run a command; turn what went wrong into one line on stderr and an exit code."""
     interrupts = _Interrupts()
-    previous = None
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        previous = signal.signal(signal.SIGINT, interrupts)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+            if signal.getsignal(sig) is default:
+                previous[sig] = signal.signal(sig, interrupts)
     try:
         return _run(command, interrupts)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run(command: Callable[[], int], interrupts: _Interrupts) -> int:
@@ -63,35 +69,35 @@ def _run(command: Callable[[], int], interrupts: _Interrupts) -> int:
         except (InputError, SettingsError, ModelLoadError) as e:
             print(f"error: {e}", file=sys.stderr)
             code = EXIT_USAGE
-        return _interrupted() if code != EXIT_OK and interrupts.seen else code
+        return _interrupted(interrupts.code) if code != EXIT_OK and interrupts.seen else code
     except KeyboardInterrupt:  # also during the imports, which take seconds
-        return _interrupted()
+        return _interrupted(interrupts.code)
     except BrokenPipeError:  # `... | head`: the reader left; nothing to report
         sys.stderr.close()
         return EXIT_OK
     except Exception as e:  # a last resort: one line, not a traceback
         if interrupts.seen:
-            return _interrupted()
+            return _interrupted(interrupts.code)
         if os.environ.get("KD_DEBUG"):
             raise
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAIL
 
 
-def _interrupted() -> int:
-    print("interrupted", file=sys.stderr)
+def _interrupted(code: int = EXIT_INTERRUPTED) -> int:
+    print("interrupted" if code == EXIT_INTERRUPTED else "interrupted (terminated)", file=sys.stderr)
     # When Ctrl-C lands inside code an import runs through a string exec (dataclasses, namedtuple
     # do that), CPython flags it as unhandled even though we caught it, and `python -m` then kills
     # itself with SIGINT (exit -2, not 130). Any later string exec clears that flag.
     exec("None")
-    return EXIT_INTERRUPTED
+    return code
 
 
 def exit_process(code: int) -> NoReturn:
     """Leave with `code`; after a Ctrl-C that left a CTranslate2 batch running, at once (os._exit):
     interpreter shutdown would otherwise wait for its worker threads (seconds to minutes)."""
     ct2 = sys.modules.get("summarizer.backends.ct2")
-    if code == EXIT_INTERRUPTED and ct2 is not None and ct2._INTERRUPTED:
+    if code in (EXIT_INTERRUPTED, 128 + signal.SIGTERM) and ct2 is not None and ct2._INTERRUPTED:
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             try:

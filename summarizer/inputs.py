@@ -249,7 +249,7 @@ def html_to_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 # Characters that show nothing but split words for every tokenizer: zero-width space, word joiner,
 # a byte-order mark inside the text, soft hyphen; zero-width (non-)joiners beside Latin text. (Inside Indic
 # scripts and emoji sequences they shape the text and stay.)
@@ -348,7 +348,7 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
                          "(raise it with max_input_chars / --max-chars)")
     if "\x00" in text:
         raise InputError("input contains NUL characters; is it a binary file?")
-    surrogate = _SURROGATE.search(text)
+    surrogate = SURROGATE.search(text)
     if surrogate:  # JSON's "\ud800" escapes allow them; no encoder takes them
         raise InputError(f"input holds an unpaired surrogate (U+{ord(surrogate.group()):04X}) at character "
                          f"{surrogate.start():,}: it is not valid Unicode text")

@@ -47,6 +47,23 @@ class Record:
     source_id: str | None = None  # a stable id when the source gives one (file name)
 
 
+
+def json_kind(value) -> str:
+    """What a JSON value is, in JSON's words ("null", "a decimal number 1.5"), for a row's error."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, float):
+        return f"a decimal number {value!r}"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "text" if isinstance(value, str) else type(value).__name__
+
 def get_field(row: dict[str, Any], dotted: str) -> Any:
     """row["a"]["b"] for "a.b"; a plain key wins when it contains dots itself."""
     if dotted in row:
@@ -101,12 +118,12 @@ def reference_bullets(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
-        bad = [type(v).__name__ for v in value if v is not None and not isinstance(v, str)]
+        bad = [json_kind(v) for v in value if v is not None and not isinstance(v, str)]
         if bad:
             raise TypeError(f"expected a list of strings, got a list holding {bad[0]}")
         return [b for b in (" ".join(v.split()) for v in value if v is not None) if b]
     if not isinstance(value, str):
-        raise TypeError(f"expected text or a list of strings, got {type(value).__name__}")
+        raise TypeError(f"expected text or a list of strings, got {json_kind(value)}")
     lines = []
     for line in re.split(r"\r\n|\r|\n", value):
         body = strip_bullet(line)
@@ -206,7 +223,7 @@ def _jsonl_record(n: int, line: str) -> Record | None:
     except ValueError as e:  # a number past Python's digit limit: one bad row, not a failed job
         return Record(n, error=f"line {n}: malformed JSON ({str(e).split(';')[0]})")
     if not isinstance(row, dict):
-        return Record(n, error=f"line {n}: expected a JSON object, got {type(row).__name__}")
+        return Record(n, error=f"line {n}: expected a JSON object, got {json_kind(row)}")
     return Record(n, row)
 
 

@@ -84,7 +84,8 @@ def run_batch(*args) -> int:
 
 # ---- resume ------------------------------------------------------------------------------
 @pytest.mark.slow  # four fresh processes (imports dominate: 20-40 s on a busy 2-core machine)
-def test_sigkill_three_times_then_resume_equals_uninterrupted_run(lively_model, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_three_times_then_resume_equals_uninterrupted_run(lively_model, tmp_path, sig):
     src = write_jsonl(tmp_path / "in.jsonl", make_articles(60))
     common = ["--model", lively_model, "--batch-size", "2", *GEN]
     assert run_batch(src, "-o", tmp_path / "ref.jsonl", *common) == 0
@@ -109,9 +110,12 @@ def test_sigkill_three_times_then_resume_equals_uninterrupted_run(lively_model, 
         time.sleep(rng.uniform(0, 0.05))  # land anywhere in the next batch, or in a write
         assert proc.poll() is None, f"seed {seed}: the job ended before kill {len(kills) + 1}: " \
                                     f"{proc.stderr.read().decode()[-500:]}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.send_signal(sig)
+        code = proc.wait()
+        err = proc.stderr.read().decode()
         proc.stderr.close()
+        if sig == signal.SIGTERM:  # a polite stop says so and exits as a terminated process
+            assert code == 143 and err.strip().splitlines()[-1] == "interrupted (terminated)", err[-500:]
         kills.append(out.read_bytes().count(b"\n"))
     assert kills[-1] < 60, f"seed {seed}: rows at the kills: {kills}"
     print(f"seed {seed}: rows in the output at the kills: {kills}")
@@ -207,7 +211,7 @@ def test_bad_rows_are_recorded_with_line_and_the_job_goes_on(lively_model, tmp_p
     assert sorted(failed) == [2, 3, 4, 5, 7, 9, 11, 12, 13]
     assert "no 'article' field" in failed[2]
     assert "empty" in failed[3]
-    assert "int, not text" in failed[4]
+    assert "'article' is a number, not text" in failed[4]
     assert "malformed JSON" in failed[5]
     assert "duplicate id 'a00' (first on line 1)" in failed[7]
     assert "expected a JSON object" in failed[9]

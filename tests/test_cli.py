@@ -143,6 +143,20 @@ def test_a_ctrl_c_that_a_library_turns_into_another_error_is_still_an_interrupt(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
+def test_sigterm_is_a_stop_that_says_so_and_exits_143(capsys):
+    import signal
+
+    from summarizer.cli import run_main
+
+    def stopped() -> int:
+        signal.raise_signal(signal.SIGTERM)
+        return 0
+
+    assert run_main(stopped) == 143
+    assert capsys.readouterr().err.splitlines() == ["interrupted (terminated)"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+
+
 def test_after_ctrl_c_the_process_does_not_wait_for_worker_threads(tmp_path):
     """CTranslate2 finishes a running batch before the interpreter may exit; exit_process leaves
     at once after an interrupt (a thread sleeping a minute stands in for that batch)."""

@@ -252,6 +252,27 @@ def test_a_repeated_prediction_id_is_refused_not_silently_dropped(capsys, data, 
     assert_usage_error(code, err, "'a2' repeats line 2", "ambiguous")
 
 
+def test_unpaired_surrogates_and_null_ids_are_row_errors_not_a_crash(capsys, tmp_path):
+    # JSON's "\\ud800" escape gives text no file or scorer can take
+    bad = [{**ROWS[0], "article": ROWS[0]["article"] + " \ud800"}, *ROWS[1:]]
+    data = write_jsonl(tmp_path / "d.jsonl", bad)
+    out = tmp_path / "o"
+    code, _, err = run(capsys, "--data", data, "--prediction-field", "systems.good", "--output-dir", out)
+    assert_usage_error(code, err, "line 1: article holds an unpaired surrogate (U+D800)", "--skip-bad-rows")
+    assert not out.exists()
+    assert run(capsys, "--data", data, "--prediction-field", "systems.good", "--output-dir", out,
+               "--skip-bad-rows")[0] == 0
+    assert json.loads((out / "metrics.json").read_text())["n"] == 3
+    assert not list(out.glob("*.tmp"))
+    good = write_jsonl(tmp_path / "g.jsonl", ROWS)
+    preds = [{"id": f"a{i}", "prediction": "x"} for i in range(1, 5)]
+    for row, needle in (({"id": None, "prediction": "x"}, "line 5: id 'id' is null"),
+                        ({"id": 1.5, "prediction": "x"}, "line 5: id 'id' is a decimal number 1.5"),
+                        ({"id": "a9", "prediction": "x \ud800"}, "line 5: prediction holds an unpaired surrogate")):
+        code, _, err = run(capsys, "--data", good, "--predictions", write_jsonl(tmp_path / "p.jsonl", preds + [row]))
+        assert_usage_error(code, err, needle)
+
+
 def test_module_entry_point_exits_2_without_traceback(tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", ROWS[:1], extra_lines=["{not json"])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
@@ -305,12 +326,12 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
 
 
 @pytest.mark.parametrize("change, needle", [
-    ({"article": 42}, "article: int, not text"),
-    ({"highlights": 123}, "reference: int, not text"),
-    ({"highlights": ["A bullet.", 7]}, "reference: int, not text"),
-    ({"id": [1]}, "id 'id' is list, not text or a whole number"),
-    ({"id": None}, "id 'id' is NoneType, not text or a whole number"),
-    ({"id": 1.5}, "id 'id' is float, not text or a whole number"),
+    ({"article": 42}, "article: a number, not text"),
+    ({"highlights": 123}, "reference: a number, not text"),
+    ({"highlights": ["A bullet.", 7]}, "reference: a number, not text"),
+    ({"id": [1]}, "id 'id' is a list, not text or a whole number"),
+    ({"id": None}, "id 'id' is null, not text or a whole number"),
+    ({"id": 1.5}, "id 'id' is a decimal number 1.5, not text or a whole number"),
 ])
 def test_wrong_typed_fields_are_refused(capsys, tmp_path, change, needle):
     """A number is no article, and a list is no id (it would be scored as "[1]" or "None")."""
