@@ -103,7 +103,7 @@ def _missing_field_message(row: dict[str, Any], dotted: str, what: str) -> str:
     if isinstance(cur, dict):
         keys = ", ".join(map(str, cur)) or "nothing"
         return f"no {what} field {dotted!r}; {('%r has' % where) if where else 'the row has'}: {keys}"
-    return f"no {what} field {dotted!r}; {where!r} is a {type(cur).__name__}, not an object"
+    return f"no {what} field {dotted!r}; {where!r} is {json_kind(cur)}, not an object"
 
 
 def read_rows(source: str, limit: int | None = None, skip_bad: bool = False) -> tuple[list[Record], list[str]]:
@@ -149,7 +149,7 @@ def load_data(source: str, article_field: str | None = None, reference_field: st
         try:
             ref = as_text(get_field(rec.data, ref_col))
         except KeyError:
-            problems.append(f"line {rec.line}: {_missing_field_message(rec.data, ref_col, 'reference')}")
+            problems.append(f"line {rec.line}: {rec.short or _missing_field_message(rec.data, ref_col, 'reference')}")
             continue
         except TypeError as e:
             problems.append(f"line {rec.line}: reference: {e}")
@@ -159,7 +159,7 @@ def load_data(source: str, article_field: str | None = None, reference_field: st
             try:
                 article = as_text(get_field(rec.data, art_col))
             except KeyError:
-                problems.append(f"line {rec.line}: {_missing_field_message(rec.data, art_col, 'article')}")
+                problems.append(f"line {rec.line}: {rec.short or _missing_field_message(rec.data, art_col, 'article')}")
                 continue
             except TypeError as e:
                 problems.append(f"line {rec.line}: article: {e}")

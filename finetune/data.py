@@ -23,7 +23,7 @@ from summarizer import prompts
 from summarizer.chunking import chunk_text
 from summarizer.inputs import InputError, clean_text
 from summarizer.models import LoadedModel
-from summarizer.records import get_field, pick_column, read_records, reference_bullets, sample_columns
+from summarizer.records import get_field, json_kind, pick_column, read_records, reference_bullets, sample_columns
 from summarizer.reports import parse_report
 from summarizer.settings import GenerationSettings
 from summarizer.backends.transformers import TransformersBackend
@@ -92,7 +92,7 @@ def read_pairs(source: str, article_column: str | None, reference_column: str | 
             notes.bad_rows.append(f"{where}: no {e.args[0]!r} field")
             continue
         if article is not None and not isinstance(article, str):
-            notes.bad_rows.append(f"{where}: {cols[0]!r} is {_kind(article)}, not text")
+            notes.bad_rows.append(f"{where}: {cols[0]!r} is {json_kind(article)}, not text")
             continue
         try:
             bullets = reference_bullets(reference)
@@ -129,11 +129,6 @@ def read_pairs(source: str, article_column: str | None, reference_column: str | 
     if notes.bad_rows:
         log.warning("%s: skipped %d bad row(s), e.g. %s", name, len(notes.bad_rows), notes.bad_rows[0])
     return pairs, notes
-
-
-def _kind(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", dict: "an object", list: "a list"}
-    return names.get(type(value), f"a {type(value).__name__}")
 
 
 @dataclass

@@ -223,7 +223,7 @@ def _rows(records, text_col: str, id_col: str | None, unit: str, taken: set[str]
         try:
             text = get_field(rec.data, text_col)
         except KeyError:
-            yield error_row(n, rid, f"no {text_col!r} field", unit)
+            yield error_row(n, rid, f"no {text_col!r} field" + (f": {rec.short}" if rec.short else ""), unit)
             continue
         if not isinstance(text, str):
             yield error_row(n, rid, f"{text_col!r} is {json_kind(text)}, not text", unit)

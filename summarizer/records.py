@@ -45,7 +45,7 @@ class Record:
     data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     source_id: str | None = None  # a stable id when the source gives one (file name)
-
+    short: str = ""  # a CSV row with fewer fields than its header: says so, for a missing field's error
 
 
 def json_kind(value) -> str:
@@ -53,7 +53,7 @@ def json_kind(value) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true/false"
+        return "a boolean"
     if isinstance(value, float):
         return f"a decimal number {value!r}"
     if isinstance(value, int):
@@ -301,8 +301,9 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
                              error=f"line {first}: {len(row) - len(header)} field(s) more than the header has "
                                    "(an unquoted delimiter or quote in the text?)")
                 continue
-            yield Record(first, {h: v for h, v in zip(header, row + [None] * (len(header) - len(row)))
-                                 if h is not None})
+            short = (f"the row has {len(row)} of the header's {len(header)} fields (a line break in unquoted text?)"
+                     if len(row) < len(header) else "")
+            yield Record(first, {h: v for h, v in zip(header, row) if h is not None}, short=short)
 
 
 def _read_parquet(path: Path) -> Iterator[Record]:

@@ -168,16 +168,20 @@ def test_batches_do_not_depend_on_what_is_already_done():
 
 
 # ---- bad rows ----------------------------------------------------------------------------
-def test_a_csv_row_with_a_field_too_many_fails_under_its_own_id(lively_model, tmp_path, capsys):
+def test_a_csv_row_with_a_field_too_many_or_few_fails_under_its_own_id(lively_model, tmp_path, capsys):
     """A stray quote or comma splits a row; its error row names the row's id, not a made-up one."""
     src = tmp_path / "in.csv"
     src.write_text('id,article\nA1,"The council approved the plan. It costs 5 million dollars. Work starts soon."\n'
-                   'A2,The mayor said "it is good, and we agree. Everyone came. It was a fine day.\n', encoding="utf-8")
+                   'A2,The mayor said "it is good, and we agree. Everyone came. It was a fine day.\n'
+                   'A3\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 1
     rows = by_line(read_jsonl(out))
     assert rows[2]["id"] == "A1" and not rows[2]["error"]
     assert rows[3]["id"] == "A2" and "1 field(s) more than the header has" in rows[3]["error"]
+    # a row with a field too few is no null text: it says what it lacks
+    assert rows[4]["id"] == "A3" and rows[4]["error"] == ("line 4: no 'article' field: the row has 1 of the "
+                                                          "header's 2 fields (a line break in unquoted text?)")
     assert "line 3" in capsys.readouterr().err
 
 

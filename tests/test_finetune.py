@@ -354,10 +354,10 @@ def test_columns_come_from_many_rows_not_the_first(tmp_path, report_rows, capsys
     ({"article": True, "highlights": "One."}, "line 1: 'article' is a boolean, not text"),
     ({"article": {"t": "x"}, "highlights": "One."}, "line 1: 'article' is an object, not text"),
     ({"article": ["a", "b"], "highlights": "One."}, "line 1: 'article' is a list, not text"),
-    ({"article": "Text.", "highlights": {"a": "b"}}, "line 1: 'highlights': expected text or a list of strings, got dict"),
-    ({"article": "Text.", "highlights": 7}, "line 1: 'highlights': expected text or a list of strings, got int"),
-    ({"article": "Text.", "highlights": ["ok", 3]}, "line 1: 'highlights': expected a list of strings, got a list holding int"),
-    ({"article": "Text.", "highlights": [["nested"]]}, "expected a list of strings, got a list holding list"),
+    ({"article": "Text.", "highlights": {"a": "b"}}, "line 1: 'highlights': expected text or a list of strings, got an object"),
+    ({"article": "Text.", "highlights": 7}, "line 1: 'highlights': expected text or a list of strings, got a number"),
+    ({"article": "Text.", "highlights": ["ok", 3]}, "line 1: 'highlights': expected a list of strings, got a list holding a number"),
+    ({"article": "Text.", "highlights": [["nested"]]}, "expected a list of strings, got a list holding a list"),
 ])
 def test_wrong_types_are_bad_rows_not_training_data(tmp_path, report_rows, row, problem, capsys):
     data = write_jsonl(tmp_path / "d.jsonl", [row, *report_rows])

@@ -52,10 +52,14 @@ def test_multi_line_records_report_their_first_line(tmp_path):
     assert recs[4].data == {"id": "5", "article": "last"}
 
 
-def test_short_rows_get_none_and_blank_lines_are_skipped(tmp_path):
+def test_short_rows_lack_their_last_fields_and_say_so_and_blank_lines_are_skipped(tmp_path):
     p = tmp_path / "d.csv"
-    p.write_text("\n\nid,article,title\n\n1,text\n", encoding="utf-8")
-    assert [(r.line, r.data) for r in rows_of(p)] == [(5, {"id": "1", "article": "text", "title": None})]
+    p.write_text("\n\nid,article,title\n\n1,text\n2,more,T\n", encoding="utf-8")
+    got = rows_of(p)
+    assert [(r.line, r.data) for r in got] == [(5, {"id": "1", "article": "text"}),
+                                                (6, {"id": "2", "article": "more", "title": "T"})]
+    assert got[0].short == "the row has 2 of the header's 3 fields (a line break in unquoted text?)"
+    assert got[1].short == ""
 
 
 def test_an_unclosed_quote_is_an_error_not_one_giant_field(tmp_path):
