@@ -166,6 +166,19 @@ def table_format(path: Path) -> str:
     raise InputError(f"output {path.name}: use a .jsonl, .csv or .parquet file name")
 
 
+def _typed(table):
+    """Columns whose type the rows could not show (all null: a job where every row failed) as the
+    types a good row gives them, so the file reads and concatenates like any other output."""
+    import pyarrow as pa
+
+    for i, f in enumerate(table.schema):
+        if pa.types.is_null(f.type) or (pa.types.is_list(f.type) and pa.types.is_null(f.type.value_type)):
+            inner = pa.float64() if f.name == "support" else pa.string()
+            want = inner if pa.types.is_null(f.type) else pa.list_(inner)
+            table = table.set_column(i, f.name, table.column(i).cast(want))
+    return table
+
+
 def write_table(path: Path, rows: list[dict], columns: list[str], list_columns: set[str]) -> None:
     """Write a CSV or Parquet file atomically (a kill leaves the old file or the new one).
     Lists are stored as lists in Parquet and as JSON text in CSV, so both read back exactly."""
@@ -174,7 +187,7 @@ def write_table(path: Path, rows: list[dict], columns: list[str], list_columns: 
     if table_format(path) == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        pq.write_table(_typed(pa.Table.from_pylist(rows)), tmp)
     else:
         with tmp.open("w", encoding="utf-8", newline="") as f:
             w = csv.DictWriter(f, fieldnames=columns)

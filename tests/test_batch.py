@@ -287,6 +287,18 @@ def test_csv_and_parquet_outputs_resume_into_a_finished_file(lively_model, tmp_p
     assert by_id(rows) == by_id(read_jsonl(tmp_path / "all.jsonl"))
 
 
+def test_a_parquet_output_where_every_row_failed_has_the_types_of_a_good_one(lively_model, tmp_path):
+    import pyarrow.parquet as pq
+
+    args = ["--model", lively_model, "--allow-failures", *GEN]
+    good = write_jsonl(tmp_path / "good.jsonl", make_articles(2))
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "x1", "article": ""}, {"id": "x2", "article": " "}])
+    assert run_batch(good, "-o", tmp_path / "good.parquet", *args) == 0
+    assert run_batch(bad, "-o", tmp_path / "bad.parquet", *args) == 0
+    # was list<null> and null: such a file would not concatenate with the others of a job
+    assert pq.read_schema(tmp_path / "bad.parquet") == pq.read_schema(tmp_path / "good.parquet")
+
+
 def test_interrupted_csv_job_keeps_its_journal_and_resumes(lively_model, tmp_path, monkeypatch):
     import summarizer.batch as batch
 

@@ -15,7 +15,10 @@ from summarizer.inputs import (CHUNK_BYTES, SNIFF_BYTES, InputError, clean_text,
 def test_not_utf8_names_offset(tmp_path):
     p = tmp_path / "latin.txt"
     p.write_bytes("Caf\xe9 opens today.".encode("latin-1"))
-    with pytest.raises(InputError, match=r"not valid UTF-8 .*offset 3"):
+    with pytest.raises(InputError, match=r"not valid UTF-8 .*offset 3.*iconv -f latin1 -t utf-8"):
+        read_path(p)
+    p.write_bytes("He said \u201cno\u201d today.".encode("cp1252"))  # curly quotes exist only in Windows-1252
+    with pytest.raises(InputError, match=r"byte 0x93 at offset 8.*iconv -f cp1252 -t utf-8"):
         read_path(p)
 
 
