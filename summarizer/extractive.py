@@ -545,6 +545,7 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
             break
     if ceiling and picked:
         picked = fit_ceiling(picked, short, cleaned, parts, scores, ceiling, shorten)
+        picked = swap_to_fit(picked, short, cleaned, parts, scores, queue, ceiling, shorten, redundancy)
     if not picked:  # nothing worthy: the best sentence of a readable length, if any
         fallback = [i for i in ranked if cleaned[i] and _readable(cleaned[i], max_sentence_words)]
         if not fallback:
@@ -591,6 +592,27 @@ def fit_ceiling(picked: list[int], short: dict[int, str], cleaned: Sequence[str]
                     break
                 if n_words(harder[i]) < n_words(short[i]):
                     short[i] = harder[i]
+    return picked
+
+
+def swap_to_fit(picked: list[int], short: dict[int, str], cleaned: Sequence[str], parts: Sequence[str],
+                scores: np.ndarray, queue: Sequence[int], ceiling: float, shorten, redundancy: float) -> list[int]:
+    """A summary still over its ceiling (two long bullets: dropping one would leave it under the
+    floor) trades its weakest bullet for the best one left, from the same part, that lands it
+    between `FLOOR` of the ceiling and the ceiling, cut as hard as a fit allows. None does: as it is."""
+    n = lambda i: n_words(short[i])  # noqa: E731
+    if len(picked) < 2 or sum(map(n, picked)) <= ceiling:
+        return picked
+    weakest = min(picked, key=lambda i: scores[i])
+    rest = [i for i in picked if i != weakest]
+    have = sum(map(n, rest))
+    for i in queue[:3 + len(picked)]:
+        if i in picked or parts[i] != parts[weakest] or _repeats(i, rest, cleaned, redundancy):
+            continue
+        text = shorten([cleaned[i]], FIT)[0]
+        if ceiling * FLOOR <= have + n_words(text) <= ceiling:
+            short[i] = text
+            return rest + [i]
     return picked
 
 

@@ -273,6 +273,19 @@ def test_a_summary_over_its_ceiling_loses_its_weakest_bullet_then_is_cut_harder(
     assert [p.section for p in plan([0, 2, 3], ["lede", "Talks", "context"], ceiling=60)] == ["lede", "Talks"]
 
 
+def test_two_long_bullets_over_the_ceiling_trade_the_weaker_for_one_that_fits():
+    s = [" ".join(f"w{k}x{j}" for j in range(n)) + "." for k, n in enumerate([32, 30, 20, 6])]
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    # 32 + 30 = 62 words: dropping the 30 would leave 32, under 40, so the 20 takes its place
+    assert [p.index for p in plan_picks(s, s, [""] * 4, scores, 3, 60, ceiling=60)] == [0, 2]
+    assert [p.index for p in plan_picks(s[:2], s[:2], [""] * 2, scores[:2], 3, 60, ceiling=60)] == [0, 1]  # none left
+    assert [p.index for p in plan_picks(s, s, [""] * 4, scores, 3, 60)] == [0, 1]  # no ceiling: as planned
+    # in a report only a sentence of the same section may stand in for a section's development
+    parts = ["lede", "Talks", "Aid", "Talks"]
+    assert [p.index for p in plan_picks(s, s, parts, scores, 2, 60, ceiling=40)] == [0, 3]
+    assert [p.index for p in plan_picks(s, s, parts[:3] + ["Aid"], scores, 2, 60, ceiling=40)] == [0, 1]
+
+
 def test_plan_always_gives_one_bullet_when_there_is_text():
     frag = ["Pictured: the scene.", "Click here."]
     assert [p.text for p in plan_picks(frag, frag, ["", ""], np.array([0.1, 0.2]), 3)] == ["Click here."]
