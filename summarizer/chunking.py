@@ -81,6 +81,7 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
             and "." not in word and word.lower() not in ABBR  # a word that can end a sentence
         # ... and, glued to the next one, a capitalised word ('alone. Alone."The officer'), not an acronym
         named = len(word) >= 2 and word[0].isupper() and word[1:].islower() and word.lower() not in ABBR
+        named |= 2 <= len(word) <= 6 and word.isalpha() and word.isupper() and not q  # "the EU.On Tuesday"
         if word.lower() in ABBR or is_title_abbr(word) or (word in ("No", "Nos") and nxt[:1].isdigit()):
             if nxt.lower() not in _STARTERS:  # "No. 10", but "he said no. Police ..." ends
                 veto.add(start)

@@ -55,10 +55,10 @@ _HEADING_END = re.compile(r"[.!?:;,\"”’')\]]$")
 _BULLET = re.compile(r"^\s*(?:[-*•·–—▪●◦]|\(?\d{1,3}[.)])\s+")
 
 
-def is_heading(line: str) -> bool:
+def is_heading(line: str, max_words: int = 14) -> bool:
     """A short line without end punctuation: a title or section heading, not a sentence."""
     s = line.strip().lstrip("#").strip()
-    return bool(s) and len(s.split()) <= 14 and not _HEADING_END.search(s)
+    return bool(s) and len(s.split()) <= max_words and not _HEADING_END.search(s)
 
 
 def _says_something(line: str) -> bool:
@@ -70,7 +70,8 @@ def split_document(text: str) -> tuple[str, list[str]]:
     """(title, sentences): lines are split first so headings never glue onto a sentence, and an
     interviewer's lines ("REPORTER: ...", "Q: ...") are left out. Short
     lines without a full stop (list items, headlines) are sentences only when no other sentence
-    could be a bullet, the first line too; then each needs three words."""
+    could be a bullet, the first line too; then each needs three words. The first line is a title
+    up to 30 words (a web headline), a later one a heading up to 14."""
     title = ""
     sentences: list[str] = []
     short: list[str] = []
@@ -81,15 +82,16 @@ def split_document(text: str) -> tuple[str, list[str]]:
         line = _BULLET.sub("", line).strip()
         if not line:
             continue
-        if is_heading(line):
-            if not title and not sentences and not item:
+        first = not title and not sentences and not item
+        if is_heading(line, 30 if first else 14):  # a web headline runs to 20 words and more
+            if first:
                 title = line.lstrip("#").strip()
             elif _says_something(line):
                 short.append(line.lstrip("#").strip())
             continue
         sentences += split_sentences(line)
-    if not sentences and title and short and _says_something(title):
-        short.insert(0, title)
+    if not sentences:  # only short lines (a headline list, one sentence without its full stop): they are the text
+        return title, ([title] if title and _says_something(title) else []) + short
     if any(worth(clean(s)) for s in sentences) or len(short) < 2:
         return title, sentences
     return title, sentences + short
@@ -129,6 +131,10 @@ _CAPTION = re.compile(
     r"reacts|listens|holds|stands|sits|walks|speaks|watches|wears|looks on|celebrates)\b"
     r"(?=.*\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|during)\b)"
     r"(?!.*\b(?:said|says|told)\b)")
+# A Daily Mail caption: a label of one to three words and a colon, then who is shown ("Searched: Oliver
+# Pryce, four, pictured with his mother", "Loving mother : Mrs Doyle with her children"), with no end
+# mark or a "pictured". A transcript's "SMITH: We will win." ends as a sentence does.
+_LABEL_CAPTION = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}\s?:\s+\S(?:.*\bpictured\b.*|.*[^.!?\"”’'\s])\s*$")
 # A link: a sentence that is mostly one is web furniture; one that mentions an address in passing is news.
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
@@ -189,7 +195,8 @@ def worth(sentence: str) -> bool:
     words = sentence.split()
     cased = any(c.isupper() or c.islower() for c in sentence)  # Korean, Arabic, ... have no lower case
     if (len(words) < 6 or (cased and sum(w[:1].islower() for w in words) < 3) or _FRAGMENT.search(sentence)
-            or _CAPTION.search(sentence) or (len(words) < 20 and _FOLLOW_UP.match(sentence))):
+            or _CAPTION.search(sentence) or _LABEL_CAPTION.match(sentence)
+            or (len(words) < 20 and _FOLLOW_UP.match(sentence))):
         return False
     if (_OPENS_LIST.search(sentence) or _QUESTION.search(sentence) or _FILLER.match(sentence)
             or _SPEAKERLESS.fullmatch(sentence.strip()) or _META.search(_QUOTED.sub("", sentence))
@@ -617,10 +624,14 @@ def swap_to_fit(picked: list[int], short: dict[int, str], cleaned: Sequence[str]
 
 
 def _repeats(i: int, picked: list[int], cleaned: Sequence[str], redundancy: float) -> bool:
-    """Says what a picked bullet says: most of its content words, or two of its telling figures
-    ("$4.2 billion, or $38.50 a share" told again in other words)."""
-    return any(overlap(cleaned[i], cleaned[j]) >= redundancy
-               or len(key_numbers(cleaned[i]) & key_numbers(cleaned[j])) >= 2 for j in picked)
+    """Says what a picked bullet says: most of its content words, two of its telling figures
+    ("$4.2 billion, or $38.50 a share" told again in other words), or one of them with a quarter
+    of its words ("gold weighing 245 kg" and "the gold recovered is about 245 kilograms")."""
+    for j in picked:
+        shared, words = len(key_numbers(cleaned[i]) & key_numbers(cleaned[j])), overlap(cleaned[i], cleaned[j])
+        if words >= redundancy or shared >= 2 or (shared and words >= 0.25):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)

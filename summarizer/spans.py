@@ -78,6 +78,17 @@ NOT_ADVERBS = _W("reportedly allegedly apparently supposedly purportedly seeming
 BOUNDING = _W("until unless if except provided previously initially originally")
 # ... nor does a clause that opens with one of these ("..., before his radicalization")
 BOUNDING_START = BOUNDING | _W("before since than without")
+# ... nor an opening phrase that says from when, under what or on which figures the claim holds: "From
+# this Saturday, phones must ...", "Under the new rules, drivers must ...", "Excluding one-off items,
+# earnings were ...", "With 99% of ballots counted, X held a lead" (with a number only: "With the win,
+# Chelsea went top" is no bound)
+BOUNDING_LEAD = _W("from under excluding including except barring given assuming")
+# A claim found in animals, cells or some group holds for them only: "a study [in mice]"
+STUDY_GROUPS = _W("mice mouse rats rat animals animal cells cell monkeys primates dogs pigs patients volunteers "
+                  "participants adults children women men teenagers infants babies smokers")
+# The phrase after a change says what changed: "a 9.7% increase [in the national living wage]"
+CHANGE_NOUNS = _W("increase increases rise rises fall falls drop drops jump jumps cut cuts decline declines growth "
+                  "reduction reductions gain gains loss losses surge hike hikes slump")
 # A phrase after these nouns says whose spokesman, the name for what: "a spokesman for the CDC"
 ROLE_NOUNS = _W("spokesman spokeswoman spokesperson director professor officer analyst ambassador chief head member "
                 "president minister secretary chairman chairwoman chair executive manager leader commander lawyer "
@@ -171,7 +182,8 @@ def _completes(toks: list[Token], i: int) -> bool:
     word = toks[i - 1]
     w = word.text.lower()
     verb = w in PREPOSITIONAL_VERBS or (i >= 2 and toks[i - 2].text.lower() in _BARE_VERB_BEFORE)
-    return (w in BE or w in SAY or w in IRREGULAR_PARTICIPLES or w in ROLE_NOUNS or (word.text.islower() and verb)
+    return (w in BE or w in SAY or w in IRREGULAR_PARTICIPLES or w in ROLE_NOUNS or w in CHANGE_NOUNS
+            or (word.text.islower() and verb)
             or (word.text.islower() and w.endswith(("ed", "ing")) and len(w) > 4))
 
 
@@ -256,14 +268,19 @@ _ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,7}s?")
 _PARTICLES = PREPOSITIONS | _W("up down off out away back along about by")  # "... lives on.": a verb's, not a phrase
 
 
+_TITLES = _W("mr mrs ms miss dr sir dame prof professor lord lady")
+_SAY_CLAUSE = _W("said says say added insisted stated")  # verbs a clause follows without "that"
+
+
 def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[str]) -> bool:
     """Keep an explicit source ("according to prosecutors": what follows is their claim, not a
     fact), an attribution to a report, an outlet or an unnamed source ("people familiar with the
-    matter said"), one whose claim hedges or predicts ("could", "would"), and one whose speaker is
-    a party to the claim ("..., the group said" of what the group did: its own account, not a fact)."""
+    matter said"), one whose claim hedges or predicts ("could", "would"), one whose speaker is
+    a party to the claim ("..., the group said" of what the group did: its own account, not a fact),
+    and one to a person by title (", Mr Law said": a campaigner's view would read as fact)."""
     words = {toks[k].text.lower() for k in attribution}
     speaker = {w for w in words if w.isalpha() and len(w) > 2 and w not in _NOT_SPEAKER}
-    return bool("according" in words or words & MEDIA or set(claim) & MODALS or "anonymity" in claim
+    return bool("according" in words or words & MEDIA or words & _TITLES or set(claim) & MODALS or "anonymity" in claim
                 or speaker & set(claim) or any(toks[k].text == "The" for k in attribution[1:]))
 
 
@@ -278,7 +295,12 @@ def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
     words = low[a:b]
     first = next((w for w in words if w[:1].isalnum()), "")
     if set(words) & BOUNDING or (kind == "lead" and (set(words) & _SCOPE
-                                                    or (first == "at" and len(words) > 1 and words[1][:1].isdigit()))):
+                                                    or (first == "at" and len(words) > 1 and words[1][:1].isdigit())
+                                                    or first in BOUNDING_LEAD or words[:2] == ["as", "of"]
+                                                    or (first == "with" and any(w[:1].isdigit() for w in words)))):
+        return True
+    if (first in ("in", "among") and set(words) & STUDY_GROUPS) or (
+            kind == "pp_tail" and set(low[max(0, a - 3):a]) & STUDY_GROUPS):  # "in patients [with heart failure]"
         return True
     if kind != "lead" and first in BOUNDING_START:
         return True
@@ -315,7 +337,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
     for i, w in enumerate(low):
         if w == "(":
             j = next((k for k in range(i + 1, min(n, i + 30)) if low[k] == ")"), None)
-            if j is not None and not (j == i + 2 and _ACRONYM.fullmatch(toks[i + 1].text)):
+            if j is not None and not (j == i + 2 and _ACRONYM.fullmatch(toks[i + 1].text)) \
+                    and low[j - 1] not in ("'s", "’s"):  # "( the club 's ) captain": the noun's own words
                 add(i, j + 1, "paren")  # "(FIH)" stays: it defines the short name the report goes on to use
     dashes = [i for i in range(core) if low[i] in DASHES and (low[i] != "-" or toks[i].start > 0)]
     for k in range(0, len(dashes), 2):  # dashes pair up: "-- an aside --"; a last odd one runs to the end
@@ -364,6 +387,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
         seg = low[a + 1:b]
         if low[a] != "," or low[b] != "," or not 0 < len(seg) <= 20 or (a == commas[0] and opens_with_lead):
             continue  # after "On Tuesday ," comes the subject, not an aside
+        if seg[0] in SUBORDINATORS and not any(w in VERBISH or w in BE or w.endswith(("ed", "ing")) for w in seg):
+            continue  # "in 2015, while in 2016, it got": the clause's verb comes after the comma
         aside = looks_aside(a, b)
         attributes = seg[-1] in SAY or "according" in seg
         if attributes and _attribution_stays(toks, range(a + 1, b), low[:a] + low[b:core]):
@@ -413,6 +438,8 @@ def candidate_spans(toks: list[Token]) -> list[Span]:
             # "X told Y that": deleting "X told" leaves Y as the subject; "X reported" is a source
             if low[k] in ("according", "told", "reported"):
                 break
+            if low[k] not in _SAY_CLAUSE and low[k + 1] != "that":
+                break  # "The government announced a 9.7% increase": its object, no clause, follows
             j = k + 1 + (low[k + 1] == "that")
             if toks[j].is_word and not _attribution_stays(toks, range(k + 1), low[j:core]):
                 add(0, j, "attribution")

@@ -196,6 +196,8 @@ def test_chunker_fuzz_10k(tok, text, budget):
     ("See e.g.The Times and the U.S.Army in St.Louis.", ["See e.g.The Times and the U.S.Army in St.Louis."]),
     ('Her note said: "Alone."The officer was buried.', ['Her note said: "Alone."', "The officer was buried."]),
     ("He flew to Washington.The talks began.", ["He flew to Washington.", "The talks began."]),
+    ("It left the EU.On Tuesday, a court ruled.", ["It left the EU.", "On Tuesday, a court ruled."]),
+    ("He joined the U.S.Army in 1990.", ["He joined the U.S.Army in 1990."]),
     ("Shares of Apple Inc.The rest fell.", ["Shares of Apple Inc.The rest fell."]),
 ])
 def test_sentences_glued_without_a_space_are_split(text, expected):

@@ -35,6 +35,16 @@ def test_split_document_keeps_headings_apart():
     assert sentences == ["The council voted 7-2.", "The plan costs $62 million.", "Work starts soon.", "A bullet line."]
 
 
+def test_a_long_web_headline_is_a_title_and_a_lone_line_is_the_text():
+    head = ("TV presenter Jess Carmody reveals she secretly battled anxiety for ten years and hid it from her "
+            "family and her closest friends")  # 22 words, no full stop
+    title, sentences = split_document(head + "\nJess Carmody says she hid her anxiety for a decade. She spoke out on Monday.")
+    assert title == head and sentences[0].startswith("Jess Carmody says")
+    assert split_document("The council approved the new bridge on Monday after a long debate") == (
+        "The council approved the new bridge on Monday after a long debate",
+        ["The council approved the new bridge on Monday after a long debate"])  # was no bullet at all
+
+
 def test_an_interviewers_lines_are_left_out():
     text = ("Minister interview\nREPORTER: Minister, thank you for joining us. Will households pay more?\n"
             "MINISTER: We will cut the energy levy by 12 percent from April for every household.\n"
@@ -228,6 +238,11 @@ def test_a_fact_told_again_with_the_same_figures_is_a_repeat():
          "Three workers died in 2023 and 1,200 were hurt when the plant's 40 boilers failed."]
     assert [p.index for p in plan_picks(s, s, [""] * 4, np.array([0.9, 0.8, 0.7, 0.1]), 3)] == [0, 2, 3]
     assert key_numbers(s[3]) == {"1200"}  # no year, no small count ("6-foot-10" is no figure of a fact)
+    gold = ["Customs officers have seized cash and gold weighing 245 kg from ten airports since June.",
+            "The gold recovered by the officers is about 245 kilograms, most of it in bars.",
+            "The 245 workers at the Leeds plant will vote on the pay offer next week."]
+    # one telling figure and a quarter of the words: the same fact; the figure alone is not
+    assert [p.index for p in plan_picks(gold, gold, [""] * 3, np.array([0.9, 0.8, 0.7]), 3)] == [0, 2]
 
 
 def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
