@@ -31,6 +31,7 @@ from .chunking import split_sentences
 from .compress import HEAD_NAME, DeletionModel, clean
 from .minilm import MissingEncoder
 from .facts import extract as extract_facts
+from .inputs import unspaced
 from .reports import Report, parse_report
 
 CONFIG_NAME = "extractive.json"
@@ -51,7 +52,7 @@ def n_words(text: str) -> int:
 
 # ---- sentences -------------------------------------------------------------------------------
 
-_HEADING_END = re.compile(r"[.!?:;,\"”’')\]]$")
+_HEADING_END = re.compile(r"[.!?:;,\"”’')\]。！？।]$")
 _BULLET = re.compile(r"^\s*(?:[-*•·–—▪●◦]|\(?\d{1,3}[.)])\s+")
 
 
@@ -553,8 +554,9 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
     if ceiling and picked:
         picked = fit_ceiling(picked, short, cleaned, parts, scores, ceiling, shorten)
         picked = swap_to_fit(picked, short, cleaned, parts, scores, queue, ceiling, shorten, redundancy)
-    if not picked:  # nothing worthy: the best sentence of a readable length, if any
-        fallback = [i for i in ranked if cleaned[i] and _readable(cleaned[i], max_sentence_words)]
+    if not picked:  # nothing worthy: the best sentence of a readable length, if any, in spaced words
+        fallback = [i for i in ranked if cleaned[i] and _readable(cleaned[i], max_sentence_words)
+                    and not unspaced(cleaned[i])]
         if not fallback:
             return []
         picked = fallback[:1]

@@ -365,3 +365,11 @@ def clean_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if not text.strip():
         raise InputError("input is empty: there is no text to summarize")
     return text
+
+
+def unspaced(text: str) -> bool:
+    """Mostly written without spaces between words (Chinese, Japanese, Thai): this model can neither
+    split it into sentences nor count its words."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(1 for ch in letters if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff"
+               or "\u0e00" <= ch <= "\u0e7f") > len(letters) / 2

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from . import keypoints
 from .backends import Backend, OnText, Progress, load_backend
-from .inputs import InputError, clean_text
+from .inputs import InputError, clean_text, unspaced
 from .reports import Report, parse_report
 from .settings import GenerationSettings
 from .support import BulletSupport, score_bullets
@@ -133,9 +133,7 @@ def _why_empty(rep: Report) -> str:
     letters = [ch for ch in rep.text if ch.isalpha()]
     if not letters:
         return "no bullets: the text has no words to summarize (only digits, punctuation or symbols)"
-    unspaced = sum(1 for ch in letters if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff"
-                   or "\u0e00" <= ch <= "\u0e7f")
-    if unspaced > len(letters) / 2:
+    if unspaced(rep.text):
         return ("no bullets: the text is in a language written without spaces between words (Chinese, "
                 "Japanese, Thai), which this model cannot split into sentences; use a multilingual "
                 "model with --model")
