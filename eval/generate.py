@@ -9,6 +9,7 @@ mixes two configurations. run.json says what the folder holds, for people.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -81,6 +82,8 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
     journal = Journal(path, header, key="id") if resume else None
     summarizer = None
     try:
+        if journal:
+            _check_same_articles(journal.done, data, path)
         done = {e.id: journal.done[e.id] for e in data.examples if e.id in journal.done} if journal else {}
         pending = [e for e in data.examples if e.id not in done]
         model_name = next((r.get("model") for r in done.values() if r.get("model")), run.model or "default")
@@ -107,10 +110,33 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
     return [done[e.id] for e in data.examples], model_name
 
 
+def _article_sha1(article: str | None) -> str:
+    return hashlib.sha1((article or "").encode("utf-8")).hexdigest()[:16]
+
+
+def _check_same_articles(done: dict[str, dict], data: EvalData, path: Path) -> None:
+    """A resumed run may grow (a larger --limit) but never takes rows of other articles or
+    references for this data's, nor drops finished rows the data no longer has."""
+    by_id = {e.id: e for e in data.examples}
+    other = [i for i in done if i not in by_id]
+    changed = [i for i, r in done.items() if i in by_id and (r.get("reference") != by_id[i].reference or (
+        "text_sha1" in r and r["text_sha1"] != _article_sha1(by_id[i].article)))]
+    if other or changed:
+        what = (f"{len(changed)} row(s) whose article or reference differs (ids {_ids(changed)})" if changed
+                else f"{len(other)} row(s) of articles not in this data (ids {_ids(other)})")
+        raise InputError(f"{path} holds {what}; rerun with the same data to resume, or pass --overwrite "
+                         "to start over")
+
+
+def _ids(ids: list[str], n: int = 3) -> str:
+    return ", ".join(repr(i) for i in ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
+
+
 def _generate_batch(summarizer, batch: list[Example], run: ModelRun, system: str,
                     model_name: str) -> list[dict[str, Any]]:
     """Rows of one batch; an article the model cannot take gets an empty prediction and its reason."""
     summaries = summarizer.summarize_many([e.article or "" for e in batch], run.settings, batch_size=run.batch_size)
     preds = ["\n".join(s.bullets) for s in summaries]
-    extra = [{"model": model_name, **_summary_extra(s)} for s in summaries]
+    extra = [{"model": model_name, "text_sha1": _article_sha1(e.article), **_summary_extra(s)}
+             for e, s in zip(batch, summaries)]
     return score_rows(batch, preds, system, extra)

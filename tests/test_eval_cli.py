@@ -317,6 +317,16 @@ def test_model_run_progress_and_resume(capsys, request, data, tmp_path, fixture)
     assert rows[1]["prediction"] == "kept from the first run"  # not regenerated
     assert json.loads((out / "metrics.json").read_text())["n"] == 4
 
+    # other data: never taken for this data's rows, and finished rows are never dropped
+    kept = (out / "per_article.jsonl").read_bytes()
+    edited = write_jsonl(tmp_path / "edited.jsonl", [{**ROWS[0], "highlights": "Another reference."}, *ROWS[1:]])
+    code, _, err = run(capsys, "--data", edited, "--model", model, "--output-dir", out, "--resume", *GEN_FLAGS)
+    assert_usage_error(code, err, "1 row(s) whose article or reference differs (ids 'a1')", "--overwrite")
+    code, _, err = run(capsys, "--data", data, "--model", model, "--limit", "2", "--output-dir", out, "--resume",
+                       *GEN_FLAGS)
+    assert_usage_error(code, err, "2 row(s) of articles not in this data (ids 'a3', 'a4')")
+    assert (out / "per_article.jsonl").read_bytes() == kept
+
     code, _, err = run(capsys, "--data", data, "--model", model, "--output-dir", out, "--resume",
                        "--max-new-tokens", "9", "--batch-size", "2", "--device", "cpu")
     assert_usage_error(code, err, "was started with another settings", "same input and settings")
