@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .inputs import InputError
 from .journal import Journal, table_format, write_table
-from .names import model_fingerprint
+from .names import model_fingerprint, resolve_model
 from .records import ID_FIELDS, TEXT_FIELDS, get_field, json_kind, pick_column, read_records
 from .settings import GenerationSettings
 
@@ -362,6 +362,12 @@ def run_job(cfg: BatchConfig, summarizer: "Summarizer | None" = None) -> JobRepo
                          f"{journal_path(output).name} beside it); pick another output, or pass --overwrite")
     if cfg.overwrite and summarizer is None and cfg.runner == "local":
         summarizer = _load(cfg)  # before the journal starts over: a model that does not load costs no results
+    elif cfg.overwrite and cfg.runner == "ray":  # the actors load the model; here Ray and its path must be there
+        from .batch_ray import require_ray
+        require_ray()
+        path, _ = resolve_model(cfg.model)
+        if path.startswith((".", "/")) and not Path(path).exists():
+            raise InputError(f"model path not found: {path}")
     journal = Journal(journal_path(output), job_fingerprint(cfg), key="line", overwrite=cfg.overwrite)
     report = JobReport(output=str(output))
     try:

@@ -42,15 +42,21 @@ class RayWorker:
         return {"rows": out}
 
 
-def ray_engine(cfg, work: Work):
-    """(engine, finish) for the job's `BatchConfig` (batch.py imports this module, not the
-    other way round): connects to RAY_ADDRESS / --ray-address, or starts a local Ray instance.
-    `work` summarizes one planned batch on an actor, exactly as the local runner does."""
+def require_ray():
+    """Ray, or the one-line reason there is none (checked before an --overwrite empties anything)."""
     try:
         import ray
     except ImportError:
         raise InputError("--runner ray needs Ray Data: pip install 'ray[data]' "
                          "(or the project's [ray] extra)") from None
+    return ray
+
+
+def ray_engine(cfg, work: Work):
+    """(engine, finish) for the job's `BatchConfig` (batch.py imports this module, not the
+    other way round): connects to RAY_ADDRESS / --ray-address, or starts a local Ray instance.
+    `work` summarizes one planned batch on an actor, exactly as the local runner does."""
+    ray = require_ray()
     started = not ray.is_initialized()
     if started:
         ray.init(address=cfg.ray_address, log_to_driver=False, configure_logging=False)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -521,4 +522,21 @@ def test_overwrite_with_a_model_that_does_not_load_keeps_the_last_results(lively
     capsys.readouterr()
     assert run_batch(src, "-o", out, "--model", broken, "--overwrite", *GEN) == 2
     assert "cannot load" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == before
+
+
+def test_overwrite_on_ray_without_ray_or_its_model_keeps_the_last_results(lively_model, tmp_path, capsys,
+                                                                          monkeypatch):
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(3))
+    out = tmp_path / "out.jsonl"
+    assert run_batch(src, "-o", out, "--model", lively_model, *GEN) == 0
+    before = out.read_text(encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as when it is not installed
+    capsys.readouterr()
+    assert run_batch(src, "-o", out, "--model", lively_model, "--overwrite", "--runner", "ray", *GEN) == 2
+    assert "needs Ray Data" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == before
+    monkeypatch.setitem(sys.modules, "ray", types.ModuleType("ray"))
+    assert run_batch(src, "-o", out, "--model", tmp_path / "gone", "--overwrite", "--runner", "ray", *GEN) == 2
+    assert "model path not found" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == before
