@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import stat
 import sys
@@ -333,18 +334,20 @@ def _read_folder_files(files: list[Path], max_chars: int = DEFAULT_MAX_CHARS) ->
     from .inputs import read_path
 
     for n, p in enumerate(files, 1):
+        # a name that is not UTF-8 ("bad\xff.txt") keeps its bytes as escapes: an id any output can hold
+        name = os.fsencode(p.name).decode("utf-8", "backslashreplace")
         try:
             text = read_path(p, max_chars)
         except InputError as e:
-            yield Record(n, error=str(e), source_id=p.name)
+            yield Record(n, error=str(e).replace(str(p), name) if name != p.name else str(e), source_id=name)
             continue
         rep = parse_report(text)
         if rep.only_key_developments and rep.reference:
-            yield Record(n, error=f"{p.name} holds only its Key Developments list, no report to summarize",
-                         source_id=p.name)
+            yield Record(n, error=f"{name} holds only its Key Developments list, no report to summarize",
+                         source_id=name)
             continue
-        yield Record(n, {"id": p.name, "article": rep.text, "reference": rep.reference,
-                         "title": rep.title}, source_id=p.name)
+        yield Record(n, {"id": name, "article": rep.text, "reference": rep.reference,
+                         "title": rep.title}, source_id=name)
 
 
 def _read_hub(spec: str) -> Iterator[Record]:

@@ -296,3 +296,16 @@ def test_a_column_named_twice_is_left_out_with_a_note(tmp_path, capsys):
     p.write_text("id,article,note,note\n1,the text,a,b\n", encoding="utf-8")
     assert [r.data for r in read_records(p)] == [{"id": "1", "article": "the text"}]
     assert "names column 'note' twice; both are left out" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_becomes_an_id_any_output_can_hold(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    try:
+        (folder / os.fsdecode(b"bad\xff.txt")).write_text("The council approved the bridge.", encoding="utf-8")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    (folder / "good.txt").write_text("The mayor opened the park.", encoding="utf-8")
+    got = rows_of(folder)
+    assert [r.data["id"] for r in got] == ["bad\\xff.txt", "good.txt"]
+    json.dumps([r.data for r in got], ensure_ascii=False).encode("utf-8")  # was UnicodeEncodeError: the job died
