@@ -210,7 +210,11 @@ def predictions_from_field(data: EvalData, dotted: str) -> list[str]:
     problems: list[str] = []
     for e in data.examples:
         try:
-            out.append(as_text(get_field(e.row, dotted)))
+            text = as_text(get_field(e.row, dotted))
+            bad_text = _unpaired(prediction=text)
+            if bad_text:
+                problems.append(f"line {e.line}: {bad_text}")
+            out.append(text)
         except KeyError:
             problems.append(f"line {e.line}: {_missing_field_message(e.row, dotted, 'prediction')}")
         except TypeError as err:

@@ -39,8 +39,9 @@ class _Interrupts:
     code = EXIT_INTERRUPTED
 
     def __call__(self, signum, frame):
+        if not self.seen:  # the first stop names it: TERM, then an impatient Ctrl-C, is still 143
+            self.code = 128 + signum
         self.seen = True
-        self.code = 128 + signum
         raise KeyboardInterrupt
 
 

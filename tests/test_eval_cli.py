@@ -264,6 +264,10 @@ def test_unpaired_surrogates_and_null_ids_are_row_errors_not_a_crash(capsys, tmp
                "--skip-bad-rows")[0] == 0
     assert json.loads((out / "metrics.json").read_text())["n"] == 3
     assert not list(out.glob("*.tmp"))
+    field = write_jsonl(tmp_path / "f.jsonl", [{**ROWS[0], "systems": {"good": "x \ud800"}}, *ROWS[1:]])
+    code, _, err = run(capsys, "--data", field, "--prediction-field", "systems.good", "--output-dir", tmp_path / "f")
+    assert_usage_error(code, err, "line 1: prediction holds an unpaired surrogate")
+    assert not (tmp_path / "f").exists()
     good = write_jsonl(tmp_path / "g.jsonl", ROWS)
     preds = [{"id": f"a{i}", "prediction": "x"} for i in range(1, 5)]
     for row, needle in (({"id": None, "prediction": "x"}, "line 5: id 'id' is null"),
