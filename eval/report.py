@@ -4,9 +4,10 @@ and a PNG chart of the systems with their confidence intervals."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Iterable
+
+from summarizer.journal import replacing
 
 from .rouge import ROUGE_TYPES
 
@@ -18,17 +19,14 @@ METRICS = "metrics.json"
 # ---- files ---------------------------------------------------------------------------------
 def write_json(path: Path, obj: Any) -> None:
     """Write through a temporary file so an interrupted run never leaves half a JSON file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:

@@ -16,8 +16,9 @@ import csv
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .inputs import InputError
 
@@ -141,19 +142,29 @@ class Journal:
         self._f.close()
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` that takes its place when the block ends, and is removed when
+    it fails or is stopped: a reader sees the old file or the new one, and no half file stays."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def write_jsonl_atomic(path: Path, rows: Iterable[dict]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 # ---- final tables ---------------------------------------------------------------------------
@@ -182,17 +193,16 @@ def _typed(table):
 def write_table(path: Path, rows: list[dict], columns: list[str], list_columns: set[str]) -> None:
     """Write a CSV or Parquet file atomically (a kill leaves the old file or the new one).
     Lists are stored as lists in Parquet and as JSON text in CSV, so both read back exactly."""
-    tmp = path.with_name(path.name + ".tmp")
     rows = [{k: r.get(k) for k in columns} for r in rows]
-    if table_format(path) == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        pq.write_table(_typed(pa.Table.from_pylist(rows)), tmp)
-    else:
-        with tmp.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=columns)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: json.dumps(v, ensure_ascii=False) if k in list_columns else ("" if v is None else v)
-                            for k, v in r.items()})
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        if table_format(path) == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            pq.write_table(_typed(pa.Table.from_pylist(rows)), tmp)
+        else:
+            with tmp.open("w", encoding="utf-8", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=columns)
+                w.writeheader()
+                for r in rows:
+                    w.writerow({k: json.dumps(v, ensure_ascii=False) if k in list_columns else ("" if v is None else v)
+                                for k, v in r.items()})

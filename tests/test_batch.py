@@ -540,3 +540,19 @@ def test_overwrite_on_ray_without_ray_or_its_model_keeps_the_last_results(lively
     assert run_batch(src, "-o", out, "--model", tmp_path / "gone", "--overwrite", "--runner", "ray", *GEN) == 2
     assert "model path not found" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == before
+
+
+def test_a_final_table_stopped_while_written_leaves_the_old_file_and_no_half_one(tmp_path, monkeypatch):
+    import summarizer.journal as journal
+
+    out = tmp_path / "out.csv"
+    journal.write_table(out, [{"id": "a", "bullets": ["x"]}], ["id", "bullets"], {"bullets"})
+    before = out.read_bytes()
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal.csv, "DictWriter", stopped)  # Ctrl-C or SIGTERM in the middle of the write
+    with pytest.raises(KeyboardInterrupt):
+        journal.write_table(out, [{"id": "b", "bullets": ["y"]}], ["id", "bullets"], {"bullets"})
+    assert out.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
