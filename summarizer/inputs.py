@@ -60,8 +60,9 @@ def _decode_error(e: UnicodeDecodeError, codec: str, offset: int, source: str) -
     """One line naming the first bad byte and its offset in the whole input."""
     name = codec.upper().replace("-LE", "").replace("-BE", "")
     bad = e.object[e.start:e.start + 1].hex() or "end"
-    # Bytes 0x80-0x9F are printable only in Windows-1252 (curly quotes, dashes, the euro sign)
-    legacy = "cp1252" if bad != "end" and 0x80 <= int(bad, 16) <= 0x9F else "latin1"
+    # Bytes 0x80-0x9F are printable only in Windows-1252 (curly quotes, dashes, the euro sign): one
+    # anywhere in what was read says Windows text, whose dashes latin1 would garble
+    legacy = "cp1252" if any(0x80 <= b <= 0x9F for b in e.object) else "latin1"
     hint = f"; convert it to UTF-8 first, e.g. `iconv -f {legacy} -t utf-8`" if codec == "utf-8" else ""
     return InputError(f"{source} is not valid {name} (byte 0x{bad} at offset {offset + e.start}){hint}")
 

@@ -20,6 +20,9 @@ def test_not_utf8_names_offset(tmp_path):
     p.write_bytes("He said \u201cno\u201d today.".encode("cp1252"))  # curly quotes exist only in Windows-1252
     with pytest.raises(InputError, match=r"byte 0x93 at offset 8.*iconv -f cp1252 -t utf-8"):
         read_path(p)
+    p.write_bytes("Caf\u00e9 \u2013 don\u2019t.".encode("cp1252"))  # the first bad byte is é, a dash comes later
+    with pytest.raises(InputError, match=r"byte 0xe9 at offset 3.*iconv -f cp1252 -t utf-8"):
+        read_path(p)
 
 
 def test_binary_missing_and_directory(tmp_path):

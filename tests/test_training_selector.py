@@ -70,6 +70,9 @@ def test_trainers_reject_bad_arguments(tmp_path, capsys):
     data.write_text("\n".join(json.dumps(r) for r in _synthetic_rows(5)) + "\n")
     assert train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--holdout", "5"]) == 2
     assert "leaves no training rows" in capsys.readouterr().err
+    for train in (train_selector, train_compressor):  # refused before any training, not after it
+        assert train(["--train", str(data), "--output-dir", str(data)]) == 2
+        assert f"--output-dir {data} is a file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         train_selector(["--train", str(data), "--output-dir", str(tmp_path), "--ceiling", "-1"])
     assert "--ceiling must be 0 or more" in capsys.readouterr().err

@@ -33,7 +33,7 @@ from summarizer.compress import HAND_FEATURES, CompressorConfig, DeletionModel, 
 from summarizer.spans import candidate_spans, tokenize
 from summarizer.minilm import MINILM_PACKAGE, MiniLM
 
-from .data import Doc, add_data_args, read_docs, split_holdout
+from .data import Doc, add_data_args, check_paths, read_docs, split_holdout
 
 log = logging.getLogger("training.compressor")
 CONFIG_NAME = "compressor.json"
@@ -257,9 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     def command() -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         args = parse_args(argv)
-        for f in args.train:
-            if not Path(f).exists():
-                raise InputError(f"file not found: {f}")
+        check_paths(args.train, args.output_dir)
         try:
             metrics = train(args)
         except ValueError as e:  # bad data or options: a usage error, one line

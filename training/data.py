@@ -79,3 +79,13 @@ def split_holdout(docs: list[Doc], holdout: int) -> tuple[list[Doc], list[Doc]]:
     if holdout >= len(docs):
         raise ValueError(f"holdout {holdout} leaves no training rows of {len(docs)}")
     return docs[:len(docs) - holdout], docs[len(docs) - holdout:]
+
+
+def check_paths(train: list[str], output_dir: str, validate: list[str] = ()) -> None:
+    """Before any training: every input is there and the output folder can be one (not a file)."""
+    for f in list(train) + [v.partition(":")[0] for v in validate]:
+        if not Path(f).exists():
+            raise InputError(f"file not found: {f}")
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--output-dir {out} is a file; name a folder")

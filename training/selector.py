@@ -36,7 +36,7 @@ from summarizer.compress import DeletionModel
 from summarizer.extractive import (COMPRESSOR_NAME, FEATURES, ExtractiveConfig, ExtractiveModel, clean, n_words,
                                    plan_picks, sentence_features, worth)
 
-from .data import Doc, add_data_args, read_docs, split_holdout
+from .data import Doc, add_data_args, check_paths, read_docs, split_holdout
 
 log = logging.getLogger("training.selector")
 METRICS = ("rouge1", "rouge2", "rougeLsum")
@@ -342,9 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     def command() -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         args = parse_args(argv)
-        for f in args.train + [v.partition(":")[0] for v in args.validate]:
-            if not Path(f).exists():
-                raise InputError(f"file not found: {f}")
+        check_paths(args.train, args.output_dir, args.validate)
         try:
             metrics = train(args)
         except ValueError as e:  # bad data or options: a usage error, one line
