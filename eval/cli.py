@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return cmd_evaluate(args)
         except KeyboardInterrupt:
-            print("\nfinished articles are saved in per_article.jsonl; rerun the same command "
-                  "with --resume (and the same --output-dir) to continue", file=sys.stderr)
+            if args.output_dir and any(s.kind == "model" for s in _systems(args)):  # only a model run saves as it goes
+                print("\nfinished articles are saved in per_article.jsonl; rerun the same command "
+                      "with --resume (and the same --output-dir) to continue", file=sys.stderr)
             raise
     return run_main(command)
