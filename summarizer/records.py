@@ -307,15 +307,29 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[Record]:
             yield Record(first, {h: v for h, v in zip(header, row) if h is not None}, short=short)
 
 
-def _read_parquet(path: Path) -> Iterator[Record]:
+def _read_parquet(path: Path, rows_at_once: int = 1024) -> Iterator[Record]:
+    """Rows a slice at a time, as JSONL is read a line at a time: a file of hundreds of MB is never
+    held whole as Python objects."""
     import pyarrow.parquet as pq
 
+    def unreadable(e: Exception) -> InputError:  # pyarrow raises many types for a damaged file
+        return InputError(f"cannot read {path} as Parquet: {str(e).splitlines()[0]}")
+
     try:
-        table = pq.read_table(path)
-    except Exception as e:  # pyarrow raises many types for a damaged file
-        raise InputError(f"cannot read {path} as Parquet: {str(e).splitlines()[0]}") from None
-    for n, row in enumerate(table.to_pylist(), 1):
-        yield Record(n, row)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=rows_at_once)
+    except Exception as e:
+        raise unreadable(e) from None
+    n = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as e:
+            raise unreadable(e) from None
+        for row in batch.to_pylist():
+            n += 1
+            yield Record(n, row)
 
 
 def _read_folder(path: Path, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Record]:

@@ -309,3 +309,16 @@ def test_a_file_name_that_is_not_utf8_becomes_an_id_any_output_can_hold(tmp_path
     got = rows_of(folder)
     assert [r.data["id"] for r in got] == ["bad\\xff.txt", "good.txt"]
     json.dumps([r.data for r in got], ensure_ascii=False).encode("utf-8")  # was UnicodeEncodeError: the job died
+
+
+def test_parquet_is_read_a_slice_at_a_time_in_order(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from summarizer.records import _read_parquet
+
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": f"r{i}", "article": f"Text {i}."} for i in range(25)]), p,
+                   row_group_size=7)
+    got = list(_read_parquet(p, rows_at_once=4))
+    assert [r.line for r in got] == list(range(1, 26)) and got[-1].data == {"id": "r24", "article": "Text 24."}
