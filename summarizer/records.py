@@ -242,7 +242,7 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             if not raw.strip():
                 continue
             try:
-                line = decode_utf8(raw, f"line {n}")
+                line = decode_utf8(raw, f"line {n}: the row")
             except InputError as e:
                 yield Record(n, error=str(e))
                 continue

@@ -102,7 +102,7 @@ def test_binary_and_bad_encoding_are_clear(tmp_path):
     j = tmp_path / "d.jsonl"
     j.write_bytes(b'{"a": "ok"}\n{"a": "caf\xe9"}\n{"a": "fine"}\n')
     recs = rows_of(j)
-    assert recs[1].error.startswith("line 2 is not valid UTF-8 (byte 0xe9") and recs[2].data == {"a": "fine"}
+    assert recs[1].error.startswith("line 2: the row is not valid UTF-8 (byte 0xe9") and recs[2].data == {"a": "fine"}
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
@@ -279,7 +279,7 @@ def test_binary_jsonl_is_one_error_not_a_row_per_line(tmp_path):
         rows_of(p)
     p.write_bytes(b'{"a": 1}\n\xff\xfe{"a": 2}\n')  # a later line starting like a UTF-16 mark
     recs = rows_of(p)
-    assert recs[0].data == {"a": 1} and "line 2 is not valid UTF-8 (byte 0xff at offset 0)" in recs[1].error
+    assert recs[0].data == {"a": 1} and "line 2: the row is not valid UTF-8 (byte 0xff at offset 0)" in recs[1].error
 
 
 def test_malformed_json_messages_read_once(tmp_path):

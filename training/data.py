@@ -76,6 +76,8 @@ def add_data_args(p) -> None:
 
 def split_holdout(docs: list[Doc], holdout: int) -> tuple[list[Doc], list[Doc]]:
     """(training rows, the last `holdout` rows), so held-out rows never reach training."""
+    if not docs:
+        raise ValueError("no row has both an article and a reference to train on")
     if holdout >= len(docs):
         raise ValueError(f"holdout {holdout} leaves no training rows of {len(docs)}")
     return docs[:len(docs) - holdout], docs[len(docs) - holdout:]
