@@ -563,7 +563,12 @@ def plan_picks(sentences: Sequence[str], cleaned: Sequence[str], parts: Sequence
         short[picked[0]] = shorten([cleaned[picked[0]]])[0]
     if order == "document":
         picked.sort()
-    return [Pick(short[i], sentences[i], parts[i], i, float(scores[i])) for i in picked]
+    return [Pick(_full_stop(short[i]), sentences[i], parts[i], i, float(scores[i])) for i in picked]
+
+
+def _full_stop(text: str) -> str:
+    """A bullet ends as a sentence does, though its source (a caption, a headline) had no end mark."""
+    return text + "." if re.search(r"[^\W_]$", text) else text
 
 
 def _readable(sentence: str, max_words: int) -> bool:

@@ -43,6 +43,8 @@ def test_a_long_web_headline_is_a_title_and_a_lone_line_is_the_text():
     assert split_document("The council approved the new bridge on Monday after a long debate") == (
         "The council approved the new bridge on Monday after a long debate",
         ["The council approved the new bridge on Monday after a long debate"])  # was no bullet at all
+    lone = ["The council approved the new bridge on Monday after a long debate"]
+    assert plan_picks(lone, lone, [""], np.array([0.5]), 3)[0].text.endswith("debate.")  # a bullet ends as a sentence
 
 
 def test_an_interviewers_lines_are_left_out():
