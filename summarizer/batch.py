@@ -406,9 +406,12 @@ def _load(cfg: BatchConfig) -> "Summarizer":
 def _same_ids(rows: Iterable[Item | dict], journal: Journal) -> Iterator[Item | dict]:
     """Rows as they come, after checking that a row already written has the same id and text now:
     a resume must never pair one row's result with another row (made-up ids like "line-3" match
-    whatever stands on line 3, so the text decides)."""
+    whatever stands on line 3, so the text decides). Rows for lines the input no longer has are
+    reported at the end: a shortened input must not pass for a finished job."""
+    seen: set[int] = set()
     for r in rows:
         line, rid = (r.line, r.id) if isinstance(r, Item) else (r["line"], r["id"])
+        seen.add(line)
         before = journal.done.get(line)
         if before is None:
             yield r
@@ -420,6 +423,10 @@ def _same_ids(rows: Iterable[Item | dict], journal: Journal) -> Iterator[Item | 
             raise InputError(f"{journal.path} holds the summary of another text for line {line} (id {rid!r}): "
                              "the input changed; pass --overwrite to start over")
         yield r
+    gone = sorted(line for line in journal.done if line not in seen)
+    if gone:
+        raise InputError(f"{journal.path} holds rows for {len(gone)} line(s) the input no longer has (from line "
+                         f"{gone[0]}): the input changed; pass --overwrite to start over")
 
 
 def _process(cfg: BatchConfig, rows, journal: Journal, report: JobReport, summarizer: "Summarizer | None") -> None:

@@ -155,8 +155,11 @@ def test_rerun_skips_done_rows_and_overwrite_starts_over(lively_model, tmp_path,
     assert run_batch(*args) == 0
     assert "3 done, 0 failed, 5 skipped" in capsys.readouterr().err
     assert len(by_id(read_jsonl(out))) == 8
+    write_jsonl(src, make_articles(6))  # rows taken out of the input: not a finished job
+    assert run_batch(*args) == 2
+    assert "holds rows for 2 line(s) the input no longer has (from line 7)" in capsys.readouterr().err
     assert run_batch(*args, "--overwrite") == 0
-    assert "8 done" in capsys.readouterr().err
+    assert "6 done" in capsys.readouterr().err
 
 
 def test_batches_do_not_depend_on_what_is_already_done():
