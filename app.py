@@ -36,7 +36,7 @@ import gradio as gr
 from summarizer import (GenerationSettings, InputError, ModelLoadError, SettingsError, Summarizer,
                         evidence, keypoints, parse_report)
 from summarizer.backends import ENGINES
-from summarizer.cli import check_device_args
+from summarizer.cli import Parser, check_device_args
 from summarizer.inputs import read_path
 from summarizer.pipeline import read_report
 from summarizer.names import DEFAULT_MODEL, DEFAULT_NAME, EXTRACTIVE_CONFIG, EXTRACTIVE_DIR, SMOLLM2
@@ -384,7 +384,7 @@ CSS = """
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Key Developments web UI.")
+    p = Parser(description="Key Developments web UI.")  # a bad flag: one line, not the usage block
     p.add_argument("--model", default=DEFAULT_MODEL,
                    help="model selected when the page opens: a local folder or hub id (default: the offline default)")
     p.add_argument("--models-dir", type=Path, default=ROOT / "models",
