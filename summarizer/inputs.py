@@ -320,9 +320,56 @@ def looks_tokenized(text: str) -> bool:
     return spaced >= 3 and spaced >= 2 * len(_ATTACHED.findall(text))
 
 
+# Words ending in "s" that are no plural noun: "was ' a little puppet '" opens a quotation, where
+# "the players ' union" is a possessive
+_NOT_PLURAL = frozenset("""was is has does says as his its this thus us yes whereas always perhaps unless towards
+afterwards besides across less regardless""".split())
+
+
+_ELISION = re.compile(r"^(?:\d0s|em|til|n|cause|round|tis)$", re.I)  # "'90s", "rock 'n' roll": no quotation
+_CONTRACTIONS = frozenset("'s 're 've 'll 'd 'm 't".split())
+
+
+def _single_quotes(line: str) -> str:
+    """Straight single quotes standing alone, read in order: one that opens a quotation joins the
+    word after it, one that closes it (or a possessive's: "the players ' union") the word before.
+    A quote already joined to its word ("'The Fresh Prince") opens one too."""
+    toks = line.split(" ")
+    if "'" not in toks:
+        return line
+    out: list[str] = []
+    open_ = join_next = False
+    for i, t in enumerate(toks):
+        if join_next and out:
+            out[-1] += t
+            join_next = False
+            continue
+        if t != "'":
+            if t[:1] == "'" and t[1:2].isalpha() and t.lower() not in _CONTRACTIONS and not _ELISION.match(t[1:]):
+                open_ = True
+            out.append(t)
+            continue
+        prev = toks[i - 1] if i else ""
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        possessive = prev[-1:] == "s" and prev.lower() not in _NOT_PLURAL and nxt[:1].islower()
+        opens = not open_ and not possessive and nxt[:1].isalnum()
+        if opens or _ELISION.match(nxt):  # "the ' 90s" joins its word without opening anything
+            open_ = open_ or not _ELISION.match(nxt)
+            out.append(t)
+            join_next = True
+        else:
+            open_ = open_ and possessive  # a closing quote ends the quotation; a possessive leaves it as it was
+            if out:
+                out[-1] += t
+            else:
+                out.append(t)
+    return " ".join(out)
+
+
 def untokenize(text: str) -> str:
     """Tokenized text put back as it was written ("the team's 0-0 draw, he said."), so sentence
     splitting, word counts and models trained on plain text read it as they read any article."""
+    text = "\n".join(_single_quotes(line) for line in text.split("\n"))
     for pattern, repl in _UNTOKENIZE:
         text = pattern.sub(repl, text)
     return text

@@ -235,6 +235,16 @@ def test_an_unpaired_surrogate_is_refused_with_its_place():
      "Fans of the club’s side don’t mind, he said. ‘We won,’ they sang. It was fine."),
     ("He moved to the U.S. . Then , he left .\nA second line , here .",
      "He moved to the U.S. Then, he left.\nA second line, here."),
+    # straight single quotes stand alone: paired, one opens on the word after it, one closes on the
+    # word before (was "Twitter.' Just been" and "was' a little puppet '.")
+    ("Merson put on Twitter . ' Just been watching , did you miss the coach ? ' he said . He said Gordon was "
+     "' a little puppet on a string ' . The players ' union and James ' car stayed .",
+     "Merson put on Twitter. 'Just been watching, did you miss the coach?' he said. He said Gordon was "
+     "'a little puppet on a string'. The players' union and James' car stayed."),
+    ("They rapped to the '90s sitcom 'The Fresh Prince of Bel-Air . ' The clip , shot in a car , was seen . "
+     "' I love it , ' she said .",
+     "They rapped to the '90s sitcom 'The Fresh Prince of Bel-Air.' The clip, shot in a car, was seen. "
+     "'I love it,' she said."),
 ])
 def test_tokenized_text_is_written_plainly(tokenized, plain):
     """CNN/DM test sets are Penn-Treebank tokenized; the default model read them 1.8 ROUGE-2 worse
