@@ -38,6 +38,11 @@ _WORD_BEFORE = re.compile(r"[\w'’.-]*$")
 # function word none does ("from A to B").
 _GLUED = re.compile(r"(?<![\w'’-])([\w%'’-]*[a-z0-9%])(\)?) +(The|This|These|He|She|They|His|Her|A|An|It) (?=[a-z])")
 _GLUE_AFTER_SMALL = frozenset(("A", "An", "It"))
+# ... nor after a word a letter grade follows: "class A drugs", "vitamin A", "got A grades"
+_BEFORE_GRADE = frozenset("""class category grade type vitamin hepatitis group plan exhibit section part series division
+level tier pool block phase stage option model size row gate terminal platform route appendix schedule annex box unit
+wing ward league formula zone area floor court blood side got get gets getting scored earned achieved received rated
+graded""".split())
 _FUNCTION = frozenset("""a an the and or nor but if of at by for with about against between into through during
 before after above below to from up down in on off over under than as is are was were be been being am has have
 had do does did will would shall should can could may might must not no so its their his her our your my
@@ -81,7 +86,8 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
             and "." not in word and word.lower() not in ABBR  # a word that can end a sentence
         # ... and, glued to the next one, a capitalised word ('alone. Alone."The officer'), not an acronym
         named = len(word) >= 2 and word[0].isupper() and word[1:].islower() and word.lower() not in ABBR
-        named |= 2 <= len(word) <= 6 and word.isalpha() and word.isupper() and not q  # "the EU.On Tuesday"
+        # "the EU.On Tuesday"; not "FIH?Hockey", where a lost space was read as "?"
+        named |= 2 <= len(word) <= 6 and word.isalpha() and word.isupper() and not q and m.group() == "."
         if word.lower() in ABBR or is_title_abbr(word) or (word in ("No", "Nos") and nxt[:1].isdigit()):
             if nxt.lower() not in _STARTERS:  # "No. 10", but "he said no. Police ..." ends
                 veto.add(start)
@@ -93,7 +99,8 @@ def _boundaries(text: str, lower_case: bool) -> tuple[set[int], set[int]]:
     for m in _GLUED.finditer(text):
         word, starter = m.group(1), m.group(3)
         small = starter in _GLUE_AFTER_SMALL
-        if word.lower() not in _FUNCTION and not (small and (word[0].isupper() or _next_word(text, m.end()) in _FUNCTION)):
+        if word.lower() not in _FUNCTION and not (small and (word[0].isupper() or word.lower() in _BEFORE_GRADE
+                                                              or _next_word(text, m.end()) in _FUNCTION)):
             add.add(m.start(3))
     add |= {m.end() for m in re.finditer(r"[।॥]\s+", text)}  # Hindi's full stop, which the splitter does not know
     return add, veto

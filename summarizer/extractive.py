@@ -40,6 +40,7 @@ FIT = 0.2  # how much lower the deletion threshold goes to fit a sentence into t
 SLACK = 1.15  # a bullet may overflow the word budget by this factor rather than be lost
 FLOOR = 2 / 3  # below this share of the budget (40 of 60 words) a summary takes another bullet though it overflows,
 CAP = 1.5  # ... as long as it stays within this share (90 of 60 words)
+SWAP_MARGIN = 1.0  # a bullet traded to fit the ceiling goes only for one scored at most this much lower (logits)
 log = logging.getLogger(__name__)
 _EVAL_WORD = re.compile(r"[^\W_]+")
 
@@ -72,10 +73,11 @@ def split_document(text: str) -> tuple[str, list[str]]:
     interviewer's lines ("REPORTER: ...", "Q: ...") are left out. Short
     lines without a full stop (list items, headlines) are sentences only when no other sentence
     could be a bullet, the first line too; then each needs three words. The first line is a title
-    up to 30 words (a web headline), a later one a heading up to 14."""
+    up to 14 words, or 30 when a blank line follows it (a web headline); a later one a heading up to 14."""
     title = ""
     sentences: list[str] = []
     short: list[str] = []
+    apart = bool(re.match(r"\s*[^\n]*\n[^\S\n]*\n", text.replace("\r\n", "\n")))
     for line in re.split(r"\n+", text.replace("\r", "\n")):
         if _INTERVIEWER.match(line):
             continue  # an interviewer's turn asks and greets; the answers hold the news
@@ -84,7 +86,8 @@ def split_document(text: str) -> tuple[str, list[str]]:
         if not line:
             continue
         first = not title and not sentences and not item
-        if is_heading(line, 30 if first else 14):  # a web headline runs to 20 words and more
+        # a web headline runs to 20 words and more; so long, it must stand apart (a blank line after it)
+        if is_heading(line, 30 if first and apart else 14):
             if first:
                 title = line.lstrip("#").strip()
             elif _says_something(line):
@@ -134,8 +137,9 @@ _CAPTION = re.compile(
     r"(?!.*\b(?:said|says|told)\b)")
 # A Daily Mail caption: a label of one to three words and a colon, then who is shown ("Searched: Oliver
 # Pryce, four, pictured with his mother", "Loving mother : Mrs Doyle with her children"), with no end
-# mark or a "pictured". A transcript's "SMITH: We will win." ends as a sentence does.
-_LABEL_CAPTION = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}\s?:\s+\S(?:.*\bpictured\b.*|.*[^.!?\"”’'\s])\s*$")
+# mark. A transcript's "SMITH: We will win." ends as a sentence does; "Mr Smith said: ..." is no label.
+_LABEL_CAPTION = re.compile(r"^(?![^:]*\b(?:said|says|told|added|writes|wrote)\s?:)"
+                            r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}\s?:\s+\S.*[^.!?\"”’'\s]\s*$")
 # A link: a sentence that is mostly one is web furniture; one that mentions an address in passing is news.
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 _FILLER = re.compile(r"(?:It )?remains to be seen\b|(?:Only )?time will tell\b", re.I)
@@ -613,15 +617,19 @@ def swap_to_fit(picked: list[int], short: dict[int, str], cleaned: Sequence[str]
                 scores: np.ndarray, queue: Sequence[int], ceiling: float, shorten, redundancy: float) -> list[int]:
     """A summary still over its ceiling (two long bullets: dropping one would leave it under the
     floor) trades its weakest bullet for the best one left, from the same part, that lands it
-    between `FLOOR` of the ceiling and the ceiling, cut as hard as a fit allows. None does: as it is."""
+    between `FLOOR` of the ceiling and the ceiling, cut as hard as a fit allows. The first bullet
+    (the lede, as a rule) is never traded, and only for a sentence the planner rates nearly as
+    well (`SWAP_MARGIN`): a weak one in 60 words is no better than a strong one in 65. None fits:
+    as it is."""
     n = lambda i: n_words(short[i])  # noqa: E731
     if len(picked) < 2 or sum(map(n, picked)) <= ceiling:
         return picked
-    weakest = min(picked, key=lambda i: scores[i])
+    weakest = min((i for i in picked if i != min(picked)), key=lambda i: scores[i])
     rest = [i for i in picked if i != weakest]
     have = sum(map(n, rest))
     for i in queue[:3 + len(picked)]:
-        if i in picked or parts[i] != parts[weakest] or _repeats(i, rest, cleaned, redundancy):
+        if i in picked or parts[i] != parts[weakest] or _repeats(i, rest, cleaned, redundancy) \
+                or scores[i] < scores[weakest] - SWAP_MARGIN:
             continue
         text = shorten([cleaned[i]], FIT)[0]
         if ceiling * FLOOR <= have + n_words(text) <= ceiling:
@@ -632,11 +640,12 @@ def swap_to_fit(picked: list[int], short: dict[int, str], cleaned: Sequence[str]
 
 def _repeats(i: int, picked: list[int], cleaned: Sequence[str], redundancy: float) -> bool:
     """Says what a picked bullet says: most of its content words, two of its telling figures
-    ("$4.2 billion, or $38.50 a share" told again in other words), or one of them with a quarter
-    of its words ("gold weighing 245 kg" and "the gold recovered is about 245 kilograms")."""
+    ("$4.2 billion, or $38.50 a share" told again in other words), or one of them, none of its own,
+    and a quarter of its words ("gold weighing 245 kg" and "the gold recovered is about 245 kilograms")."""
     for j in picked:
         shared, words = len(key_numbers(cleaned[i]) & key_numbers(cleaned[j])), overlap(cleaned[i], cleaned[j])
-        if words >= redundancy or shared >= 2 or (shared and words >= 0.25):
+        own = key_numbers(cleaned[i]) - key_numbers(cleaned[j])  # a figure of its own: another fact
+        if words >= redundancy or shared >= 2 or (shared and not own and words >= 0.25):
             return True
     return False
 

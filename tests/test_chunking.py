@@ -198,6 +198,7 @@ def test_chunker_fuzz_10k(tok, text, budget):
     ("He flew to Washington.The talks began.", ["He flew to Washington.", "The talks began."]),
     ("It left the EU.On Tuesday, a court ruled.", ["It left the EU.", "On Tuesday, a court ruled."]),
     ("He joined the U.S.Army in 1990.", ["He joined the U.S.Army in 1990."]),
+    ("They reached the FIH?Hockey World League semi-final.", ["They reached the FIH?Hockey World League semi-final."]),
     ("Shares of Apple Inc.The rest fell.", ["Shares of Apple Inc.The rest fell."]),
 ])
 def test_sentences_glued_without_a_space_are_split(text, expected):
@@ -217,6 +218,9 @@ def test_sentences_glued_without_a_space_are_split(text, expected):
     ("Goods moved from A to B by road, and country A is richer.", ["Goods moved from A to B by road, and country A is richer."]),
     ("He starred in Faking It with friends.", ["He starred in Faking It with friends."]),
     ("The votes went into envelope A and were sealed.", ["The votes went into envelope A and were sealed."]),
+    ("A gang who smuggled class A drugs worth 4 million into Britain were jailed.",
+     ["A gang who smuggled class A drugs worth 4 million into Britain were jailed."]),
+    ("The college has got A grade status from the council.", ["The college has got A grade status from the council."]),
     ("She read The Times on the train.", ["She read The Times on the train."]),
     # after a name "A" may be a grade or a league as well as a start: left as it is
     ("They met at Leeds Airport A week later.", ["They met at Leeds Airport A week later."]),

@@ -38,8 +38,11 @@ def test_split_document_keeps_headings_apart():
 def test_a_long_web_headline_is_a_title_and_a_lone_line_is_the_text():
     head = ("TV presenter Jess Carmody reveals she secretly battled anxiety for ten years and hid it from her "
             "family and her closest friends")  # 22 words, no full stop
-    title, sentences = split_document(head + "\nJess Carmody says she hid her anxiety for a decade. She spoke out on Monday.")
+    title, sentences = split_document(head + "\n\nJess Carmody says she hid her anxiety for a decade. She spoke out on Monday.")
     assert title == head and sentences[0].startswith("Jess Carmody says")
+    lede = ("Sterling fell sharply on Thursday after the central bank cut its main interest rate by a quarter point "
+            "to support the economy")  # 21 words without a full stop, and the text goes on at once: a sentence
+    assert split_document(lede + "\nThe cut was the first in four years.")[1][0] == lede
     assert split_document("The council approved the new bridge on Monday after a long debate") == (
         "The council approved the new bridge on Monday after a long debate",
         ["The council approved the new bridge on Monday after a long debate"])  # was no bullet at all
@@ -245,6 +248,8 @@ def test_a_fact_told_again_with_the_same_figures_is_a_repeat():
             "The 245 workers at the Leeds plant will vote on the pay offer next week."]
     # one telling figure and a quarter of the words: the same fact; the figure alone is not
     assert [p.index for p in plan_picks(gold, gold, [""] * 3, np.array([0.9, 0.8, 0.7]), 3)] == [0, 2]
+    gold[1] = "The gold recovered by the officers is about 245 kilograms, and 1,200 bars were in cash boxes."
+    assert [p.index for p in plan_picks(gold, gold, [""] * 3, np.array([0.9, 0.8, 0.7]), 3)] == [0, 1, 2]  # its own figure
 
 
 def test_plan_takes_another_bullet_when_long_sentences_starve_the_summary():
@@ -295,6 +300,9 @@ def test_two_long_bullets_over_the_ceiling_trade_the_weaker_for_one_that_fits():
     scores = np.array([0.9, 0.8, 0.7, 0.6])
     # 32 + 30 = 62 words: dropping the 30 would leave 32, under 40, so the 20 takes its place
     assert [p.index for p in plan_picks(s, s, [""] * 4, scores, 3, 60, ceiling=60)] == [0, 2]
+    # the first bullet stays though it scores lowest; a far weaker sentence takes no bullet's place
+    assert [p.index for p in plan_picks(s, s, [""] * 4, np.array([0.5, 0.9, 0.4, 0.3]), 3, 60, ceiling=60)] == [0, 2]
+    assert [p.index for p in plan_picks(s, s, [""] * 4, np.array([0.9, 0.8, -0.5, -0.6]), 3, 60, ceiling=60)] == [0, 1]
     assert [p.index for p in plan_picks(s[:2], s[:2], [""] * 2, scores[:2], 3, 60, ceiling=60)] == [0, 1]  # none left
     assert [p.index for p in plan_picks(s, s, [""] * 4, scores, 3, 60)] == [0, 1]  # no ceiling: as planned
     # in a report only a sentence of the same section may stand in for a section's development
