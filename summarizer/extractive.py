@@ -642,9 +642,10 @@ def _repeats(i: int, picked: list[int], cleaned: Sequence[str], redundancy: floa
     """Says what a picked bullet says: most of its content words, two of its telling figures
     ("$4.2 billion, or $38.50 a share" told again in other words), or one of them, none of its own,
     and a quarter of its words ("gold weighing 245 kg" and "the gold recovered is about 245 kilograms")."""
+    mine = key_numbers(cleaned[i])
     for j in picked:
-        shared, words = len(key_numbers(cleaned[i]) & key_numbers(cleaned[j])), overlap(cleaned[i], cleaned[j])
-        own = key_numbers(cleaned[i]) - key_numbers(cleaned[j])  # a figure of its own: another fact
+        theirs, words = key_numbers(cleaned[j]), overlap(cleaned[i], cleaned[j])
+        shared, own = len(mine & theirs), mine - theirs  # a figure of its own tells another fact
         if words >= redundancy or shared >= 2 or (shared and not own and words >= 0.25):
             return True
     return False
