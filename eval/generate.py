@@ -9,13 +9,13 @@ mixes two configurations. run.json says what the folder holds, for people.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from summarizer.batch import text_hash
 from summarizer.inputs import InputError
 from summarizer.settings import GenerationSettings
 
@@ -110,17 +110,13 @@ def model_rows(data: EvalData, out_dir: Path, run: ModelRun, system: str,
     return [done[e.id] for e in data.examples], model_name
 
 
-def _article_sha1(article: str | None) -> str:
-    return hashlib.sha1((article or "").encode("utf-8")).hexdigest()[:16]
-
-
 def _check_same_articles(done: dict[str, dict], data: EvalData, path: Path) -> None:
     """A resumed run may grow (a larger --limit) but never takes rows of other articles or
     references for this data's, nor drops finished rows the data no longer has."""
     by_id = {e.id: e for e in data.examples}
     other = [i for i in done if i not in by_id]
     changed = [i for i, r in done.items() if i in by_id and (r.get("reference") != by_id[i].reference or (
-        "text_sha1" in r and r["text_sha1"] != _article_sha1(by_id[i].article)))]
+        "text_sha1" in r and r["text_sha1"] != text_hash(by_id[i].article or "")))]
     if other or changed:
         what = (f"{len(changed)} row(s) whose article or reference differs (ids {_ids(changed)})" if changed
                 else f"{len(other)} row(s) of articles not in this data (ids {_ids(other)})")
@@ -137,6 +133,6 @@ def _generate_batch(summarizer, batch: list[Example], run: ModelRun, system: str
     """Rows of one batch; an article the model cannot take gets an empty prediction and its reason."""
     summaries = summarizer.summarize_many([e.article or "" for e in batch], run.settings, batch_size=run.batch_size)
     preds = ["\n".join(s.bullets) for s in summaries]
-    extra = [{"model": model_name, "text_sha1": _article_sha1(e.article), **_summary_extra(s)}
+    extra = [{"model": model_name, "text_sha1": text_hash(e.article or ""), **_summary_extra(s)}
              for e, s in zip(batch, summaries)]
     return score_rows(batch, preds, system, extra)

@@ -324,8 +324,6 @@ def looks_tokenized(text: str) -> bool:
 # "the players ' union" is a possessive
 _NOT_PLURAL = frozenset("""was is has does says as his its this thus us yes whereas always perhaps unless towards
 afterwards besides across less regardless""".split())
-
-
 _ELISION = re.compile(r"^(?:\d0s|em|til|n|cause|round|tis)$", re.I)  # "'90s", "rock 'n' roll": no quotation
 _CONTRACTIONS = frozenset("'s 're 've 'll 'd 'm 't".split())
 
@@ -352,9 +350,10 @@ def _single_quotes(line: str) -> str:
         prev = toks[i - 1] if i else ""
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         possessive = prev[-1:] == "s" and prev.lower() not in _NOT_PLURAL and nxt[:1].islower()
-        opens = not open_ and not possessive and nxt[:1].isalnum()
-        if opens or _ELISION.match(nxt):  # "the ' 90s" joins its word without opening anything
-            open_ = open_ or not _ELISION.match(nxt)
+        elided = bool(_ELISION.match(nxt))  # "the ' 90s" joins its word without opening anything
+        opens = not open_ and not possessive and nxt[:1].isalnum() and not elided
+        if opens or elided:
+            open_ = open_ or opens
             out.append(t)
             join_next = True
         else:

@@ -287,6 +287,14 @@ def _attribution_stays(toks: list[Token], attribution: range, claim: Sequence[st
 _NEGATIONS = _W("not no none never nothing nobody n't neither nor")
 
 
+def _lead_bounds(words: list[str], first: str) -> bool:
+    """An opening that says where the claim was made ("In a CNN special", "at 3 a.m."), or from
+    when, under what or on which figures it holds ("From Monday", "As of May", "With 99% counted")."""
+    return bool(set(words) & _SCOPE or first in BOUNDING_LEAD or words[:2] == ["as", "of"]
+                or (first == "at" and len(words) > 1 and words[1][:1].isdigit())
+                or (first == "with" and any(w[:1].isdigit() for w in words)))
+
+
 def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
     """Would cutting low[a:b] make the claim false or over-broad? A condition or time limit ("until
     the report comes out", "-- if the talks succeed"), a concession that denies ("although none was
@@ -294,10 +302,7 @@ def _bounds_the_claim(low: list[str], a: int, b: int, kind: str) -> bool:
     smoothest debut [in recent memory]")."""
     words = low[a:b]
     first = next((w for w in words if w[:1].isalnum()), "")
-    if set(words) & BOUNDING or (kind == "lead" and (set(words) & _SCOPE
-                                                    or (first == "at" and len(words) > 1 and words[1][:1].isdigit())
-                                                    or first in BOUNDING_LEAD or words[:2] == ["as", "of"]
-                                                    or (first == "with" and any(w[:1].isdigit() for w in words)))):
+    if set(words) & BOUNDING or (kind == "lead" and _lead_bounds(words, first)):
         return True
     if (first in ("in", "among") and set(words) & STUDY_GROUPS) or (
             kind == "pp_tail" and set(low[max(0, a - 3):a]) & STUDY_GROUPS):  # "in patients [with heart failure]"
